@@ -11,7 +11,8 @@ The ONNX node written by `onnx_lowering.lower_tensorrt` finds this plugin by op_
 the fields of `backward_warp_desc` by name (there are none: `onnx_lowering.PLUGIN_FIELDS`).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: tensorrt.plugin validates the decorated functions'
+# annotations as objects (TensorDesc subclasses, return tuple types); strings are refused.
 
 from vfi.kernels.tensorrt_plugin_api import require_tensorrt_plugin_api
 from vfi.kernels.backward_warp.onnx_lowering import DOMAIN, OP_TYPE, PLUGIN_FIELDS
@@ -44,7 +45,8 @@ def _device_arch() -> int:
 
 
 @trtp.aot_impl(PLUGIN_ID)
-def backward_warp_aot(img: trtp.TensorDesc, flow: trtp.TensorDesc, outputs: tuple[trtp.TensorDesc], tactic: int):
+def backward_warp_aot(img: trtp.TensorDesc, flow: trtp.TensorDesc, outputs: tuple[trtp.TensorDesc],
+        tactic: int) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
     """(kernel name, PTX, launch parameters, int32 scalar arguments) for TensorRT."""
     import os
 

@@ -8,11 +8,13 @@ scalars, out) -- inputs, scalars, output, the order TensorRT passes.
 
 The ONNX node written by `onnx_lowering.lower_tensorrt` finds this plugin by op_type
 `VfiDeformConv2d`, `plugin_namespace` "vfi", `plugin_version` "1"; its other attributes are the
-fields of `deform_conv2d_desc` by name (`onnx_lowering.PLUGIN_FIELDS`). Unverified here: no TensorRT
-on the development machine (see the `tensorrt`-marked tests).
+fields of `deform_conv2d_desc` by name (`onnx_lowering.PLUGIN_FIELDS`). Checked on CPU against
+TensorRT's own `tensorrt.plugin` package (tests/kernels/test_trt_plugins_against_tensorrt.py);
+never built into an engine here (see the `tensorrt`-marked tests).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: tensorrt.plugin validates the decorated functions'
+# annotations as objects (TensorDesc subclasses, return tuple types); strings are refused.
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +58,8 @@ def _device_arch() -> int:
 def deform_conv2d_aot(x: trtp.TensorDesc, offset: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc,
                       bias: trtp.TensorDesc, kernel_shape: Ints, stride: Ints, padding: Ints, dilation: Ints,
                       groups: int, offset_groups: int, has_mask: int, has_bias: int,
-                      outputs: tuple[trtp.TensorDesc], tactic: int):
+                      outputs: tuple[trtp.TensorDesc],
+        tactic: int) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
     """(kernel name, PTX, launch parameters, int32 scalar arguments) for TensorRT."""
     import os
 

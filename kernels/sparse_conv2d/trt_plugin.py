@@ -11,11 +11,14 @@ second plugin node; tile skipping keeps one node and one launch, and the coheren
 uncertainty-guided pruning make most tiles all-active or all-inactive. Kernel arguments: (x, mask
 as u8 (bool storage), weight, bias, fallback, 13 int32 scalars, out).
 
-Unverified here: no TensorRT on the development machine (see the `tensorrt`-marked tests); whether
-TensorRT hands a BOOL plugin input as 1 byte per element is assumed, as for its other bool tensors.
+Checked on CPU against TensorRT's own `tensorrt.plugin` package (registration, fields, I/O types:
+tests/kernels/test_trt_plugins_against_tensorrt.py); never built into an engine here (see the
+`tensorrt`-marked tests). That TensorRT hands a BOOL plugin input as 1 byte per element is
+assumed, as for its other bool tensors.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: tensorrt.plugin validates the decorated functions'
+# annotations as objects (TensorDesc subclasses, return tuple types); strings are refused.
 
 import numpy as np
 import numpy.typing as npt
@@ -58,7 +61,8 @@ def _device_arch() -> int:
 @trtp.aot_impl(PLUGIN_ID)
 def sparse_conv2d_aot(x: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc, bias: trtp.TensorDesc,
                       fallback: trtp.TensorDesc, kernel_shape: Ints, stride: Ints, padding: Ints, dilation: Ints,
-                      has_bias: int, has_fallback: int, outputs: tuple[trtp.TensorDesc], tactic: int):
+                      has_bias: int, has_fallback: int, outputs: tuple[trtp.TensorDesc],
+        tactic: int) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
     """(kernel name, PTX, launch parameters, int32 scalar arguments) for TensorRT."""
     import os
 
