@@ -12,7 +12,9 @@ Options: one optimisation profile from --min/--opt/--max (`vfi.export.shapes.mak
 timing cache file (read if present, written back after the build), the workspace limit,
 version compatibility (the plan carries the lean runtime; loading it needs
 ``runtime.engine_host_code_allowed = True``, which the `tensorrt` backend sets when the sidecar
-says so), the hardware-compatibility level, and the builder optimisation level.
+says so), excluding the lean runtime from a version-compatible plan (smaller; for machines that
+run it with TensorRT's lean runtime library, e.g. PyPI's tensorrt-lean-cu13), the
+hardware-compatibility level, and the builder optimisation level.
 
 Without the TensorRT builder (this CPU machine; PyPI has only stubs and the lean runtime) the
 build raises `BackendUnavailable` with one line saying what to install from where.
@@ -45,7 +47,10 @@ class BuildOptions:
         min, opt, max: profile sizes "HxW" or "NxHxW" (None: the graph's static shape).
         workspace_mb: workspace memory pool limit (MiB); None for TensorRT's default (device memory).
         timing_cache: path of the timing cache file (created if absent), or None.
-        version_compatible: build a version-compatible plan (runs on later TensorRT of the same major).
+        version_compatible: build a version-compatible plan (runs on later TensorRT of the same major,
+            and on the lean runtime).
+        exclude_lean_runtime: leave the lean runtime out of a version-compatible plan (it is then
+            run by an installed lean or full runtime); needs `version_compatible`.
         hardware_compat: "none", "ampere+" or "same-cc".
         optimization_level: builder optimisation level 0..5 (TensorRT's default is 3).
     """
@@ -56,12 +61,15 @@ class BuildOptions:
     workspace_mb: int | None = None
     timing_cache: Path | None = None
     version_compatible: bool = False
+    exclude_lean_runtime: bool = False
     hardware_compat: str = "none"
     optimization_level: int | None = None
 
     def check(self) -> None:
         if self.hardware_compat not in HARDWARE_LEVELS:
             raise InputError(f"--hardware-compat {self.hardware_compat!r}: choose one of {', '.join(HARDWARE_LEVELS)}")
+        if self.exclude_lean_runtime and not self.version_compatible:
+            raise InputError("--exclude-lean-runtime applies to version-compatible plans; add --version-compatible")
         if self.workspace_mb is not None and self.workspace_mb < 1:
             raise InputError(f"--workspace must be >= 1 MiB, got {self.workspace_mb}")
         if self.optimization_level is not None and not 0 <= self.optimization_level <= 5:
@@ -140,6 +148,7 @@ def engine_sidecar(onnx_path, onnx_sidecar: dict, engine_path, profile, options:
             "workspace_mb": options.workspace_mb,
             "timing_cache": str(options.timing_cache) if options.timing_cache else None,
             "version_compatible": options.version_compatible,
+            "exclude_lean_runtime": options.exclude_lean_runtime,
             "hardware_compat": options.hardware_compat,
             "optimization_level": options.optimization_level,
         },
@@ -194,6 +203,8 @@ def build_engine(onnx_path, out, options: BuildOptions | None = None):
         config.builder_optimization_level = options.optimization_level
     if options.version_compatible:
         config.set_flag(trt.BuilderFlag.VERSION_COMPATIBLE)
+    if options.exclude_lean_runtime:
+        config.set_flag(trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME)
     if options.hardware_compat != "none":
         config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel, HARDWARE_LEVELS[options.hardware_compat])
     trt_profile = builder.create_optimization_profile()

@@ -8,9 +8,14 @@ one (double buffering). Optional CUDA-graph capture (``cuda_graphs=True``) recor
 ``execute_async_v3`` once per input shape and replays it, removing per-launch CPU overhead.
 
 The engine's sidecar gives the model card and the profile; frames smaller than a static engine
-are padded up to it (`artifact.ShapeFitter`). Engines built with --version-compatible are loaded
-with ``engine_host_code_allowed`` (they carry the lean runtime), as the sidecar says. Our plugins'
-kernels are compiled into the plan (ahead-of-time plugins), so no Python plugin code runs here.
+are padded up to it (`artifact.ShapeFitter`). Our plugins' kernels are compiled into the plan
+(ahead-of-time plugins), so no Python plugin code runs here.
+
+Runtime library: full TensorRT (`tensorrt`) when it imports, else TensorRT's lean runtime
+(`tensorrt_lean`, all on PyPI: ``pip install -e .[tensorrt-lean]``), which runs only engines built
+with ``vfi build --version-compatible``; the sidecar says how the engine was built, so an engine
+the lean runtime cannot run is refused in one line before TensorRT is asked. A version-compatible
+plan that embeds the lean runtime is loaded with ``engine_host_code_allowed``.
 
 Exchange stays float32 on the host; the engine's I/O is float32 by construction (`vfi export`).
 """
@@ -26,6 +31,19 @@ from vfi.runtime.runner import Runner
 
 SLOTS = 2
 _FLOAT32_BYTES = 4
+
+
+def import_runtime_library():
+    """(module, "full" | "lean"): `tensorrt` if it imports, else `tensorrt_lean`; ImportError / OSError
+    from the last one tried when neither does."""
+    try:
+        import tensorrt
+
+        return tensorrt, "full"
+    except (ImportError, OSError):  # no bindings, or bindings without their libraries
+        import tensorrt_lean
+
+        return tensorrt_lean, "lean"
 
 
 def _check(result):
@@ -109,10 +127,11 @@ class TensorRTRunner(Runner):
     @classmethod
     def is_available(cls) -> tuple[bool, str]:
         try:
-            import tensorrt  # noqa: F401
+            import_runtime_library()
         except (ImportError, OSError) as exc:
-            return False, (f"tensorrt cannot be imported ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                           "install TensorRT from NVIDIA's package index on a CUDA machine")
+            return False, (f"neither tensorrt nor tensorrt_lean can be imported ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''}); install TensorRT from NVIDIA's package "
+                           "index on a CUDA machine, or the lean runtime: pip install -e '.[tensorrt-lean]'")
         try:
             from cuda.bindings import runtime as cudart
 
@@ -128,25 +147,29 @@ class TensorRTRunner(Runner):
     @classmethod
     def version(cls) -> str:
         try:
-            import tensorrt
+            module, library = import_runtime_library()
         except (ImportError, OSError):
             return "-"
-        return tensorrt.__version__
+        return module.__version__ + (" (lean runtime)" if library == "lean" else "")
 
     def _load(self) -> None:
-        import tensorrt as trt
-
         from vfi.runtime.backends.artifact import load_artifact
 
         artifact = load_artifact(self.model, "tensorrt-engine")
+        trt, library = import_runtime_library()
+        builder = artifact.sidecar.get("builder", {})
+        if library == "lean" and not builder.get("version_compatible"):
+            raise BackendUnavailable(f"{artifact.path.name} was not built with --version-compatible, and only TensorRT's lean "
+                                     "runtime is installed here, which runs version-compatible engines alone; rebuild it "
+                                     "with `vfi build --version-compatible` or install full TensorRT")
         logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(logger)
-        if artifact.sidecar.get("builder", {}).get("version_compatible"):
-            self._runtime.engine_host_code_allowed = True  # the plan carries the lean runtime
+        if builder.get("version_compatible") and not builder.get("exclude_lean_runtime"):
+            self._runtime.engine_host_code_allowed = True  # the plan carries the lean runtime's host code
         self._engine = self._runtime.deserialize_cuda_engine(artifact.path.read_bytes())
         if self._engine is None:
-            raise BackendUnavailable(f"TensorRT {trt.__version__} cannot load {artifact.path.name} (built with TensorRT "
-                                     f"{artifact.sidecar['tools'].get('tensorrt')}, or for another GPU); rebuild it here")
+            raise BackendUnavailable(f"TensorRT {trt.__version__} ({library}) cannot load {artifact.path.name} (built with "
+                                     f"TensorRT {artifact.sidecar['tools'].get('tensorrt')}, or for another GPU); rebuild it here")
         names = [self._engine.get_tensor_name(i) for i in range(self._engine.num_io_tensors)]
         self._inputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self._outputs = [n for n in names if n not in self._inputs]
@@ -165,7 +188,8 @@ class TensorRTRunner(Runner):
         for index, (a, b, tt, _) in enumerate(pieces):
             slot_index = index % len(self._slots)
             if slot_index in in_flight:  # this slot's previous piece must finish before its buffers are reused
-                outputs[in_flight[slot_index][0]] = self._collect(self._slots[slot_index], *in_flight.pop(slot_index)[1])
+                previous, host_shape = in_flight.pop(slot_index)
+                outputs[previous] = self._collect(self._slots[slot_index], *host_shape)
             in_flight[slot_index] = (index, self._launch(self._slots[slot_index], a, b, tt))
         for slot_index, (index, host_shape) in in_flight.items():
             outputs[index] = self._collect(self._slots[slot_index], *host_shape)

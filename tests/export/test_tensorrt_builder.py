@@ -47,7 +47,8 @@ def test_profile_dynamic_graph():
 
 def test_options_checked():
     for options, match in [(BuildOptions(hardware_compat="any"), "hardware-compat"), (BuildOptions(workspace_mb=0), "workspace"),
-                           (BuildOptions(optimization_level=9), "opt-level")]:
+                           (BuildOptions(optimization_level=9), "opt-level"),
+                           (BuildOptions(exclude_lean_runtime=True), "add --version-compatible")]:
         with pytest.raises(InputError, match=match):
             options.check()
 
@@ -68,7 +69,8 @@ def test_engine_sidecar(tiny_model, export_cache, tmp_path):
     }]
     assert engine["inputs"]["img0"] == [1, 3, "height", "width"]  # batch fixed at 1 by the profile
     assert engine["builder"] == {"strongly_typed": True, "workspace_mb": 512, "timing_cache": str(tmp_path / "t.cache"),
-                                 "version_compatible": True, "hardware_compat": "ampere+", "optimization_level": None}
+                                 "version_compatible": True, "exclude_lean_runtime": False, "hardware_compat": "ampere+",
+                                 "optimization_level": None}
     assert engine["plugins"][0] == {"op": "backward_warp", "plugin": "VfiBackwardWarp", "namespace": "vfi", "version": "1"}
     assert engine["source"]["flavour"] == "tensorrt" and engine["source"]["parity"]["passed"]
 
@@ -112,3 +114,151 @@ def test_build_engine_and_run(tiny_model, export_cache, tmp_path):
     with create_runner("tensorrt", str(engine), device="cuda") as runner:
         out = runner.infer(feeds["img0"], feeds["img1"], feeds["timestep"].reshape(-1))
     np.testing.assert_allclose(out, expected, atol=1e-4)
+
+
+# ------------------------------------------------ build_engine's plumbing, with a recording double
+#
+# TensorRT's builder cannot be installed here, so `build_engine` runs against a stand-in that
+# records what it is asked. Its enums are the lean runtime's real ones (BuilderFlag,
+# MemoryPoolType, HardwareCompatibilityLevel, Logger); the builder/parser/config classes exist only
+# in full TensorRT.
+
+
+class _Recorder:
+    """Builder, network, parser, config, profile and timing cache in one recording object."""
+
+    def __init__(self, trt, plan: bytes | None = b"plan-bytes", parse_ok: bool = True):
+        self.trt, self.plan, self.parse_ok = trt, plan, parse_ok
+        self.flags, self.pools, self.shapes, self.cache_seeds = set(), {}, {}, []
+        self.network_flags = self.level = self.hardware = self.parsed = None
+        self.profiles = 0
+
+    # Builder
+    def create_network(self, flags):
+        self.network_flags = flags
+        return self
+
+    def create_builder_config(self):
+        return self
+
+    def create_optimization_profile(self):
+        return self
+
+    def build_serialized_network(self, network, config):
+        assert network is self and config is self
+        return self.plan
+
+    # OnnxParser
+    def parse_from_file(self, path):
+        self.parsed = path
+        return self.parse_ok
+
+    num_errors = 1
+
+    def get_error(self, index):
+        return type("ParserError", (), {"desc": lambda self: "No importer registered for op: Mystery"})()
+
+    # IBuilderConfig
+    def set_memory_pool_limit(self, pool, size):
+        self.pools[pool] = size
+
+    def set_flag(self, flag):
+        self.flags.add(flag)
+
+    def add_optimization_profile(self, profile):
+        self.profiles += 1
+
+    def create_timing_cache(self, data):
+        self.cache_seeds.append(bytes(data))
+        return self
+
+    def set_timing_cache(self, cache, ignore_mismatch):
+        assert ignore_mismatch is False
+
+    def get_timing_cache(self):
+        return self
+
+    def serialize(self):
+        return b"timing-cache-v1"
+
+    # IOptimizationProfile
+    def set_shape(self, name, lo, mid, hi):
+        self.shapes[name] = (tuple(lo), tuple(mid), tuple(hi))
+
+    def __setattr__(self, name, value):
+        if name == "builder_optimization_level":
+            name = "level"
+        elif name == "hardware_compatibility_level":
+            name = "hardware"
+        object.__setattr__(self, name, value)
+
+
+@pytest.fixture
+def recording_tensorrt(monkeypatch):
+    import enum
+    import types
+
+    tensorrt_lean = pytest.importorskip("tensorrt_lean")
+    from vfi.export import tensorrt_builder
+
+    trt = types.ModuleType("tensorrt")
+    trt.__version__ = "11.4.0.106"
+    for name in ("Logger", "BuilderFlag", "MemoryPoolType", "HardwareCompatibilityLevel"):
+        setattr(trt, name, getattr(tensorrt_lean, name))
+    trt.NetworkDefinitionCreationFlag = enum.IntEnum("NetworkDefinitionCreationFlag", {"STRONGLY_TYPED": 0})
+    state = {"recorder": _Recorder(trt), "plugins": []}
+    trt.Builder = lambda logger: state["recorder"]
+    trt.OnnxParser = lambda network, logger: state["recorder"]
+    monkeypatch.setattr(tensorrt_builder, "import_tensorrt", lambda: trt)
+    monkeypatch.setattr(tensorrt_builder, "register_plugins", lambda plugins: state["plugins"].extend(plugins))
+    return trt, state
+
+
+def test_build_engine_passes_every_option_to_tensorrt(recording_tensorrt, tiny_model, export_cache, tmp_path):
+    from vfi.export.sidecar import read_sidecar
+    from vfi.export.tensorrt_builder import build_engine
+
+    trt, state = recording_tensorrt
+    source = export_cache("builder-plumbing", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", dynamic=True))
+    cache = tmp_path / "timing.cache"
+    options = BuildOptions(min="1x16x16", opt="2x32x48", max="4x64x64", workspace_mb=256, timing_cache=cache,
+                           version_compatible=True, exclude_lean_runtime=True, hardware_compat="ampere+",
+                           optimization_level=2)
+    engine, side = build_engine(source.path, tmp_path / "out" / "m.plan", options)
+    recorder = state["recorder"]
+    assert engine.read_bytes() == b"plan-bytes" and cache.read_bytes() == b"timing-cache-v1"
+    assert recorder.network_flags == 1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED)
+    assert recorder.parsed == str(source.path)
+    assert recorder.flags == {trt.BuilderFlag.VERSION_COMPATIBLE, trt.BuilderFlag.EXCLUDE_LEAN_RUNTIME}
+    assert recorder.pools == {trt.MemoryPoolType.WORKSPACE: 256 << 20}
+    assert recorder.level == 2 and recorder.hardware == trt.HardwareCompatibilityLevel.AMPERE_PLUS
+    assert recorder.profiles == 1 and recorder.shapes == {
+        "img0": ((1, 3, 16, 16), (2, 3, 32, 48), (4, 3, 64, 64)),
+        "img1": ((1, 3, 16, 16), (2, 3, 32, 48), (4, 3, 64, 64)),
+        "timestep": ((1, 1, 1, 1), (2, 1, 1, 1), (4, 1, 1, 1)),
+    }
+    assert recorder.cache_seeds == [b""]  # no cache file yet: an empty cache
+    assert [p["plugin"] for p in state["plugins"]] == ["VfiBackwardWarp"]
+    sidecar = read_sidecar(engine)
+    assert sidecar["kind"] == "tensorrt-engine" and sidecar["tools"]["tensorrt"] == "11.4.0.106"
+    assert sidecar["inputs"]["img0"] == ["batch", 3, "height", "width"]
+    assert sorted(p.name for p in engine.parent.iterdir()) == ["m.plan", "m.plan.json"]
+
+    state["recorder"] = _Recorder(trt)
+    build_engine(source.path, tmp_path / "out" / "m2.plan", BuildOptions(min="1x16x16", max="1x64x64", timing_cache=cache))
+    assert state["recorder"].cache_seeds == [b"timing-cache-v1"]  # the cache is read back on the next build
+    assert state["recorder"].flags == set() and state["recorder"].pools == {}
+
+
+@pytest.mark.parametrize("failure", ["parser", "builder"])
+def test_build_engine_failure_leaves_nothing_behind(failure, recording_tensorrt, tiny_model, export_cache, tmp_path):
+    from vfi.errors import ExportError
+    from vfi.export.tensorrt_builder import build_engine
+
+    trt, state = recording_tensorrt
+    state["recorder"] = _Recorder(trt, parse_ok=failure != "parser", plan=None if failure == "builder" else b"x")
+    source = export_cache("builder-plumbing", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", dynamic=True))
+    message = "No importer registered for op: Mystery" if failure == "parser" else "could not build an engine"
+    with pytest.raises(ExportError, match=message):
+        build_engine(source.path, tmp_path / "m.engine", BuildOptions(min="1x16x16", max="1x64x64"))
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ def build_command(
     workspace: Optional[int] = typer.Option(None, "--workspace", help="tensorrt: workspace memory limit, MiB."),
     timing_cache: Optional[Path] = typer.Option(None, "--timing-cache", help="tensorrt: timing cache file (read if present, updated after the build)."),
     version_compatible: bool = typer.Option(False, "--version-compatible", help="tensorrt: plan runs on later TensorRT versions of the same major."),
+    exclude_lean_runtime: bool = typer.Option(False, "--exclude-lean-runtime", help="tensorrt: with --version-compatible, leave the lean runtime out of the plan (run it with an installed lean runtime)."),
     hardware_compat: str = typer.Option("none", "--hardware-compat", help="tensorrt: none, ampere+ or same-cc."),
     opt_level: Optional[int] = typer.Option(None, "--opt-level", help="tensorrt: builder optimisation level 0..5."),
     shape: Optional[str] = typer.Option(None, "--shape", help="compiled: static frame size HxW (multiples of the pad)."),
@@ -51,6 +52,7 @@ def build_command(
 
         options = BuildOptions(min=min_shape, opt=opt_shape, max=max_shape, workspace_mb=workspace,
                                timing_cache=timing_cache, version_compatible=version_compatible,
+                               exclude_lean_runtime=exclude_lean_runtime,
                                hardware_compat=hardware_compat, optimization_level=opt_level)
         path, side = build_engine(Path(source), output, options)
     else:

@@ -113,6 +113,8 @@ def run_checks() -> list[Check]:
     checks.append(check_module("onnx", "onnx", "graph checking and the ONNX reference executor"))
     checks.append(check_triton())
     checks.append(check_tensorrt())
+    checks.append(check_module("tensorrt_lean", "tensorrt-lean-cu13-bindings",
+                               "TensorRT lean runtime: runs engines built with --version-compatible"))
     checks.append(check_module("cuda.bindings.runtime", "cuda-bindings", "device buffers and streams of the TensorRT runner"))
     checks.append(check_module("av", "av", "video decode/encode (FFmpeg through PyAV)"))
     checks += check_backends()
