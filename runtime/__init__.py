@@ -14,6 +14,7 @@ Modules, one idea each:
     schedule        which output frames exist (--factor, --fps)
     synthesis       in-between frames of one pair (batching; bisection for t=0.5-only models)
     scene           scene-cut and duplicate detection
+    defaults        option defaults the CLI shows (no numpy)
     padding         replicate-pad to the model's multiple and crop back
     media           which reader/writer a path gets; output checks
     video_io        PyAV reader and writer (H.264 / FFV1, audio passthrough)

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from vfi.runtime.defaults import DEFAULT_CUT_THRESHOLD
+
 #: long side (pixels) of the thumbnails compared by `cut_score`
 THUMB_SIZE = 64
 #: histogram bins of the luma comparison
 BINS = 32
-#: default `--scene-threshold` (see the module docstring for the measurements behind it)
-DEFAULT_CUT_THRESHOLD = 0.2
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # BT.601 weights
 

@@ -23,6 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from vfi.errors import InputError
+from vfi.runtime.defaults import DEFAULT_CRF
 
 log = logging.getLogger("vfi.runtime")
 
@@ -30,8 +31,6 @@ log = logging.getLogger("vfi.runtime")
 H264_SUFFIXES = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4"}
 FFV1_SUFFIXES = {".mkv": "matroska", ".avi": "avi"}
 VIDEO_SUFFIXES = {**H264_SUFFIXES, **FFV1_SUFFIXES}
-
-DEFAULT_CRF = 18
 
 
 def _short(exc: BaseException) -> str:

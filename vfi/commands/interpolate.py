@@ -10,8 +10,7 @@ from typing import Optional
 import typer
 
 from vfi.models import DEFAULT_MODEL
-from vfi.runtime.scene import DEFAULT_CUT_THRESHOLD
-from vfi.runtime.video_io import DEFAULT_CRF
+from vfi.runtime.defaults import DEFAULT_CRF, DEFAULT_CUT_THRESHOLD
 
 HELP = f"""Interpolate INPUT (a video file or a folder of .png/.jpg frames) into OUTPUT.
 
@@ -63,8 +62,10 @@ def interpolate_command(
     if cuda_graphs:
         options["cuda_graphs"] = True
     runner = create_runner(backend, model, device=device, precision=precision, threads=threads, **options)
-    show_progress = not quiet and sys.stderr.isatty()
-    with runner, _progress_bar(show_progress, f"{describe(model)} ({backend}, {device})") as progress:
+    from vfi.commands.progress import progress_bar
+
+    bar = progress_bar(f"{describe(model)} ({backend}, {device})", "frames", enabled=False if quiet else None, rate=True)
+    with runner, bar as progress:
         summary = interpolate(
             input,
             output,
@@ -89,45 +90,6 @@ def interpolate_command(
 
 
 interpolate_command.__doc__ = HELP
-
-
-class _progress_bar:
-    """Context manager yielding a progress callback: a rich bar on stderr, or None when hidden."""
-
-    def __init__(self, enabled: bool, label: str):
-        self.enabled, self.label = enabled, label
-        self._progress = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("frames"),
-            TextColumn("{task.fields[fps]}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._progress.start()
-        task = self._progress.add_task(self.label, total=None, fps="")
-        progress = self._progress
-
-        def update(done: int, total: int | None) -> None:
-            elapsed = progress.tasks[0].elapsed or 0.0
-            fps = f"{done / elapsed:.1f} fps" if elapsed > 0 else ""
-            progress.update(task, completed=done, total=total, fps=fps)
-
-        return update
-
-    def __exit__(self, *exc_info) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 class _StderrHandler(logging.Handler):
