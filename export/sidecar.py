@@ -2,8 +2,8 @@
 
 The sidecar of ``model.onnx`` is ``model.onnx.json`` (the artifact's full name plus ".json", so a
 graph and the engine built from it can share a folder). Runtime backends read it for the model
-card (pad multiple, timestep mode) and the shapes the artifact accepts; see
-`vfi.runtime.backends.artifact`, which reads the same format without importing this stage.
+card (pad multiple, timestep mode) and the shapes the artifact accepts, through `read_sidecar`
+(`vfi.runtime.backends.artifact`); this module imports only the standard library.
 
 Common keys: format, format_version, kind ("onnx" | "tensorrt-engine" | "aoti-package"),
 artifact (file name), created (UTC, ISO 8601), model_card, precision, io_dtype, inputs and outputs

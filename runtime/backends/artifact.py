@@ -1,6 +1,6 @@
 """Built artifacts as runner models: an exported ``.onnx``, a TensorRT ``.engine`` / ``.plan``, or
 an AOTInductor ``.pt2``, each with the JSON sidecar that `vfi export` / `vfi build` wrote next to
-it (``<artifact>.json``; format in `vfi.export.sidecar`, read here without importing that stage).
+it (``<artifact>.json``, read with `vfi.export.sidecar.read_sidecar`, a standard-library-only module).
 
 The sidecar gives the model card (pad multiple, timestep mode) and the shapes the artifact takes.
 An artifact with a static size accepts smaller frames: `ShapeFitter` pads them (replicate, bottom
@@ -12,7 +12,6 @@ that fits. Symbolic dimensions accept any size within the recorded range.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vfi.errors import InputError
+from vfi.export.sidecar import read_sidecar
 
 SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt-engine", ".plan": "tensorrt-engine", ".pt2": "aoti-package"}
 
@@ -66,15 +66,7 @@ def load_artifact(path, expected_kind: str) -> Artifact:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist")
-    side_path = path.with_name(path.name + ".json")
-    if not side_path.is_file():
-        raise InputError(f"{path} has no sidecar {side_path.name}; make it with `vfi export` / `vfi build`")
-    try:
-        sidecar = json.loads(side_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"sidecar {side_path} is not valid JSON ({exc})") from None
-    if sidecar.get("format") != "vfi-artifact":
-        raise InputError(f"{side_path} is not a vfi artifact sidecar")
+    sidecar = read_sidecar(path)
     if sidecar.get("kind") != expected_kind:
         raise InputError(f"{path} is a {sidecar.get('kind')} artifact; this backend runs {expected_kind}")
     return Artifact(path, sidecar)

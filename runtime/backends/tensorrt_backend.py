@@ -60,39 +60,48 @@ def _check(result):
 class _Slot:
     """One execution context with its own stream and buffers (grown on demand)."""
 
-    def __init__(self, engine, names: list[str]):
+    def __init__(self, engine):
         from cuda.bindings import runtime as cudart
 
         self.context = engine.create_execution_context()
         self.stream = _check(cudart.cudaStreamCreateWithFlags(cudart.cudaStreamNonBlocking))
-        self.names = names
-        self.device: dict[str, tuple[int, int]] = {}  # name -> (pointer, bytes)
-        self.host: dict[str, tuple[int, int]] = {}
+        self.allocations: dict[str, tuple[int, int, int]] = {}  # name -> (device pointer, pinned host pointer, bytes)
         self.graphs: dict[tuple, object] = {}  # shapes -> cudaGraphExec_t
 
     def buffers(self, name: str, nbytes: int) -> tuple[int, int]:
+        """(device, pinned host) buffers of at least `nbytes` for tensor `name`."""
         from cuda.bindings import runtime as cudart
 
-        if self.device.get(name, (0, 0))[1] < nbytes:
-            if name in self.device:
-                _check(cudart.cudaFree(self.device[name][0]))
-                _check(cudart.cudaFreeHost(self.host[name][0]))
-                self.graphs.clear()  # captured graphs hold the old addresses
-            self.device[name] = (int(_check(cudart.cudaMalloc(nbytes))), nbytes)
-            self.host[name] = (int(_check(cudart.cudaMallocHost(nbytes))), nbytes)
-        return self.device[name][0], self.host[name][0]
+        if name not in self.allocations or self.allocations[name][2] < nbytes:
+            if name in self.allocations:
+                self._free(self.allocations.pop(name))
+                self._drop_graphs()  # captured graphs hold the old addresses
+            self.allocations[name] = (int(_check(cudart.cudaMalloc(nbytes))), int(_check(cudart.cudaMallocHost(nbytes))), nbytes)
+        device, host, _ = self.allocations[name]
+        return device, host
 
-    def close(self) -> None:
+    @staticmethod
+    def _free(allocation: tuple[int, int, int]) -> None:
+        from cuda.bindings import runtime as cudart
+
+        cudart.cudaFree(allocation[0])
+        cudart.cudaFreeHost(allocation[1])
+
+    def _drop_graphs(self) -> None:
         from cuda.bindings import runtime as cudart
 
         for graph in self.graphs.values():
             cudart.cudaGraphExecDestroy(graph)
-        for pointer, _ in self.device.values():
-            cudart.cudaFree(pointer)
-        for pointer, _ in self.host.values():
-            cudart.cudaFreeHost(pointer)
+        self.graphs.clear()
+
+    def close(self) -> None:
+        from cuda.bindings import runtime as cudart
+
+        self._drop_graphs()
+        for allocation in self.allocations.values():
+            self._free(allocation)
+        self.allocations.clear()
         cudart.cudaStreamDestroy(self.stream)
-        self.device.clear(), self.host.clear(), self.graphs.clear()
 
 
 def _host_view(pointer: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -173,7 +182,7 @@ class TensorRTRunner(Runner):
         names = [self._engine.get_tensor_name(i) for i in range(self._engine.num_io_tensors)]
         self._inputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self._outputs = [n for n in names if n not in self._inputs]
-        self._slots = [_Slot(self._engine, names) for _ in range(self.slot_count)]
+        self._slots = [_Slot(self._engine) for _ in range(self.slot_count)]
         self.card = artifact.card()
         self._fitter = artifact.fitter()
 
