@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture(scope="session")
 def rife_weights():
     """Path of the imported pretrained RIFE HDv3 checkpoint; imports it on first use."""
-    from vfi.errors import VfiError
+    from vfi.core.errors import VfiError
     from vfi.models.weights.rife_import import import_rife
 
     try:

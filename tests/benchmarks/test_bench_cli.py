@@ -7,8 +7,8 @@ import json
 import pytest
 
 from vfi.benchmarks.bench import latency_stats, parse_resolutions
-from vfi.cli import main
-from vfi.errors import InputError
+from vfi.cli.app import main
+from vfi.core.errors import InputError
 
 
 def test_latency_stats_and_resolution_parsing():

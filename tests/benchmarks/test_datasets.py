@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from vfi.benchmarks.datasets import names, open_dataset
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 
 from dataset_layouts import (
     moving_triplet,

@@ -7,7 +7,7 @@ import json
 import pytest
 from dataset_layouts import write_middlebury
 
-from vfi.cli import main
+from vfi.cli.app import main
 
 
 def test_eval_middlebury_layout_beats_frame_averaging(tmp_path, rife_weights, capsys):

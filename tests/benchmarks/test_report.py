@@ -9,7 +9,7 @@ from dataset_layouts import write_middlebury
 from PIL import Image
 
 from vfi.benchmarks.report import Point, load_published, pareto_front
-from vfi.cli import main
+from vfi.cli.app import main
 
 
 def test_pareto_front_keeps_points_nothing_beats():

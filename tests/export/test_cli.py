@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from vfi.cli import main
+from vfi.cli.app import main
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ def test_compiled_round_trip_tiny_model(tiny_model, tmp_path):
 
 
 def test_compiled_runner_refuses_wrong_inputs(tiny_model, tmp_path):
-    from vfi.errors import InputError
+    from vfi.core.errors import InputError
     from vfi.runtime.backends import create_runner
 
     with pytest.raises(InputError, match=".pt2"):

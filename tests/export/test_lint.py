@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from vfi.errors import ExportError
+from vfi.core.errors import ExportError
 from vfi.export.lint import check, lint
 
 

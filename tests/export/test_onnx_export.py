@@ -143,7 +143,7 @@ def test_sidecar_contents(tiny_model, export_cache):
 
 
 def test_parity_failure_refuses_and_leaves_nothing(tiny_model, tmp_path, monkeypatch):
-    from vfi.errors import ExportError
+    from vfi.core.errors import ExportError
     from vfi.export import validate
     from vfi.export.onnx_export import export_onnx
 

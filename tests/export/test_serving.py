@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.export.onnx_export import ExportOptions
 from vfi.export.pbtxt import Enum, dumps, loads
 from vfi.export.serving import write_repository

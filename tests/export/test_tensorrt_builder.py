@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.export.onnx_export import ExportOptions
 from vfi.export.shapes import Size, make_profile, parse_size
 from vfi.export.tensorrt_builder import BuildOptions, engine_sidecar, plan_profile
@@ -252,7 +252,7 @@ def test_build_engine_passes_every_option_to_tensorrt(recording_tensorrt, tiny_m
 
 @pytest.mark.parametrize("failure", ["parser", "builder"])
 def test_build_engine_failure_leaves_nothing_behind(failure, recording_tensorrt, tiny_model, export_cache, tmp_path):
-    from vfi.errors import ExportError
+    from vfi.core.errors import ExportError
     from vfi.export.tensorrt_builder import build_engine
 
     trt, state = recording_tensorrt

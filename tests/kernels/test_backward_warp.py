@@ -330,7 +330,7 @@ def test_trt_plugin_without_tensorrt_raises_backend_unavailable():
         pytest.skip("TensorRT is installed here; the missing-TensorRT error cannot be observed")
     except (ImportError, OSError):
         pass
-    from vfi.errors import BackendUnavailable
+    from vfi.core.errors import BackendUnavailable
 
     with pytest.raises(BackendUnavailable, match="NVIDIA's package index"):
         import vfi.kernels.backward_warp.trt_plugin  # noqa: F401

@@ -87,7 +87,7 @@ def test_reference_zero_offsets_is_conv2d():
 
 
 def test_reference_rejects_bad_offset_shape():
-    from vfi.errors import InputError
+    from vfi.core.errors import InputError
 
     x, off, mask, w, b, s, p, d, g, og = make_inputs(CASES["base"])
     with pytest.raises(InputError, match="offset must be"):
@@ -255,7 +255,7 @@ def test_ptx_refuses_interpreter(monkeypatch):
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT is installed here")
 def test_trt_plugin_import_without_tensorrt():
-    from vfi.errors import BackendUnavailable
+    from vfi.core.errors import BackendUnavailable
 
     code = "import vfi.kernels.deform_conv2d.trt_plugin"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))

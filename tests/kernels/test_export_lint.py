@@ -7,7 +7,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper
 
-from vfi.errors import ExportError
+from vfi.core.errors import ExportError
 from vfi.kernels.onnx_export import check, export_module, lint
 
 

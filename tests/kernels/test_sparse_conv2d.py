@@ -87,7 +87,7 @@ def test_cpu_gather_path(name, mask_kind, fallback):
 
 
 def test_reference_rejects_non_bool_mask():
-    from vfi.errors import InputError
+    from vfi.core.errors import InputError
 
     x, mask, w, b, fb, s, p, d = make_inputs(CASES["base"])
     with pytest.raises(InputError, match="mask must be bool"):
@@ -250,7 +250,7 @@ def test_ptx_compiles_for_sm90():
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT is installed here")
 def test_trt_plugin_import_without_tensorrt():
-    from vfi.errors import BackendUnavailable
+    from vfi.core.errors import BackendUnavailable
 
     proc = subprocess.run([sys.executable, "-c", "import vfi.kernels.sparse_conv2d.trt_plugin"], capture_output=True,
                           text=True, env=dict(os.environ))

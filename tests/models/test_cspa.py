@@ -18,7 +18,7 @@ import torch
 
 import vfi.models as vm
 from vfi.benchmarks.cost import count_cost
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.models import cspa
 from vfi.models.fixed_timestep import MiddleFrameOnlyError
 

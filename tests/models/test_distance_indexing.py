@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import vfi.models as vm
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.models.distance_indexing import RIFEHDv3DI, iterative_inference
 
 #: A multiple of both models' pad multiples (IFRNet 16, RIFE HDv3 64).

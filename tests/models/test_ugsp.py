@@ -70,7 +70,7 @@ def test_fixed_timestep_mode_rejects_other_t():
 
 
 def test_bad_hparams_are_input_errors():
-    from vfi.errors import InputError
+    from vfi.core.errors import InputError
 
     for bad in ({"density": 0.0}, {"density": 1.5}, {"mask_mode": "gumbel"}, {"timestep_mode": "map"}):
         with pytest.raises(InputError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vfi.errors import BackendUnavailable, InputError
+from vfi.core.errors import BackendUnavailable, InputError
 from vfi.runtime.backends.artifact import ShapeFitter, graph_feeds
 
 
@@ -105,7 +105,7 @@ def test_tensorrt_backend_module_imports_no_torch():
 def test_interpolate_cli_with_exported_graph(exported, tmp_path, capsys):
     from PIL import Image
 
-    from vfi.cli import main
+    from vfi.cli.app import main
     from vfi.train.synthetic_motion import make_scene
 
     frames = tmp_path / "in"

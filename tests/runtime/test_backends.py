@@ -7,7 +7,7 @@ import pytest
 
 from runtime_doubles import make_tiny_warp_net
 from vfi.runtime.backends.onnx_graph import OPSET
-from vfi.errors import BackendUnavailable
+from vfi.core.errors import BackendUnavailable
 from vfi.runtime.backends import BACKENDS, create_runner, runner_class
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.runtime.frame_folder_io import FrameFolderReader, FrameFolderWriter, is_replaceable_output
 
 

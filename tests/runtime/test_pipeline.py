@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from runtime_doubles import AveragingRunner
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.runtime.frame_folder_io import FrameFolderReader
 from vfi.runtime.pipeline import Pipeline, interpolate
 from vfi.runtime.schedule import FactorSchedule

@@ -2,7 +2,7 @@ from fractions import Fraction
 
 import pytest
 
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.runtime.schedule import FactorSchedule, RetimeSchedule, make_schedule
 
 

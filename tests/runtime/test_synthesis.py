@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.runtime.synthesis import check_fixed_mode_factor, synthesize
 
 

@@ -15,7 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from vfi.errors import BackendUnavailable
+from vfi.core.errors import BackendUnavailable
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("tensorrt_lean") is None or importlib.util.find_spec("cuda.bindings") is None,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from runtime_doubles import AveragingRunner
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.runtime.pipeline import interpolate
 from vfi.runtime.video_io import VideoReader, VideoWriter, snap_frame_rate
 from vfi.train.synthetic_motion import make_scene, write_video

@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 from torch.utils.data import DataLoader
 
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.train.augment import (
     Augment,
     center_crop,

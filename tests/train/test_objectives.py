@@ -5,7 +5,7 @@ import torch
 from torch.utils.data import default_collate
 
 import vfi.models as vm
-from vfi.errors import InputError, WeightsMissing
+from vfi.core.errors import InputError, WeightsMissing
 from vfi.train.data import build_dataset
 from vfi.train.objectives import OBJECTIVES, build_objective, objective_family
 from vfi.train.teacher import Teacher, load_teacher

@@ -3,7 +3,7 @@
 import pytest
 
 import vfi.models
-from vfi.errors import InputError
+from vfi.core.errors import InputError
 from vfi.train import recipes
 from vfi.train.config import TrainConfig
 

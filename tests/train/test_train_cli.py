@@ -6,7 +6,7 @@ import pytest
 
 import vfi.models
 from train_doubles import patch_session
-from vfi.cli import main
+from vfi.cli.app import main
 from vfi.train.metrics_log import read_metrics
 
 TINY = ["--set", "hparams.widths=[4,6,8,10]", "--set", "hparams.side_channels=2", "--set", "log_every=1",

@@ -121,7 +121,7 @@ def test_freezing_keeps_frozen_parameters(tmp_path):
     for name, p in model.named_parameters():
         frozen = name.startswith(("encoder.", "decoders.3."))
         assert torch.equal(p, before[name]) == frozen, name
-    from vfi.errors import InputError
+    from vfi.core.errors import InputError
 
     with pytest.raises(InputError, match="matches no parameter"):
         freeze(tiny_model(), ["nonexistent."])

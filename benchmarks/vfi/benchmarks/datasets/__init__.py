@@ -1,0 +1,56 @@
+"""Evaluation datasets, one adapter per file, by the name `vfi eval --dataset` takes.
+
+Each adapter turns a folder (or a video file) into a `Dataset`: an iterable of `Triplet`s (two
+input frames, the true frame between them, its fraction ``t``). Layouts are checked when the
+dataset is opened, so a missing or malformed one fails before any model runs, with one line that
+names the file and the layout expected.
+
+    >>> data = open_dataset("middlebury", "/data/middlebury_other")
+    >>> for triplet in data: ...
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from vfi.benchmarks.datasets.base import Dataset, Triplet
+from vfi.core.errors import InputError
+
+#: dataset name -> "module:function(root, split) -> Dataset"
+DATASETS: dict[str, str] = {
+    "middlebury": "vfi.benchmarks.datasets.middlebury:open_middlebury",
+    "vimeo90k": "vfi.benchmarks.datasets.vimeo90k:open_vimeo90k",
+    "ucf101": "vfi.benchmarks.datasets.ucf101:open_ucf101",
+    "snu-film": "vfi.benchmarks.datasets.snu_film:open_snu_film",
+    "triplets": "vfi.benchmarks.datasets.triplets:open_triplets",
+    "video": "vfi.benchmarks.datasets.video:open_video",
+}
+
+
+def names() -> list[str]:
+    """Dataset names accepted by `open_dataset`."""
+    return list(DATASETS)
+
+
+def open_dataset(name: str, root: str | Path, split: str | None = None, limit: int | None = None) -> Dataset:
+    """Open dataset `name` at `root` (a folder; a video file for "video"), checking its layout.
+
+    Args:
+        split: the dataset's split where it has several (SNU-FILM: easy, medium, hard, extreme).
+        limit: evaluate at most this many samples (the first ones in the dataset's order).
+    """
+    try:
+        module_name, attr = DATASETS[name].split(":")
+    except KeyError:
+        raise InputError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+    if limit is not None and limit < 1:
+        raise InputError(f"--limit must be >= 1, got {limit}")
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise InputError(f"{name}: dataset root {root} does not exist")
+    dataset = getattr(importlib.import_module(module_name), attr)(root, split)
+    return dataset.limited(limit) if limit is not None else dataset
+
+
+__all__ = ["DATASETS", "Dataset", "Triplet", "names", "open_dataset"]

@@ -1,0 +1,105 @@
+"""What every dataset adapter returns: `Triplet`s, and the `Dataset` that yields them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from vfi.core.errors import InputError
+
+
+@dataclass
+class Triplet:
+    """One evaluation sample: RGB uint8 frames [H, W, 3] of one size, and the fraction `t` of the
+    way from `frame0` to `frame1` at which `gt` lies."""
+
+    name: str
+    frame0: np.ndarray
+    frame1: np.ndarray
+    gt: np.ndarray
+    t: float = 0.5
+
+
+@dataclass
+class FileTriplet:
+    """A triplet on disk: (name, frame0 path, frame1 path, ground-truth path)."""
+
+    name: str
+    frame0: Path
+    frame1: Path
+    gt: Path
+    t: float = 0.5
+
+    def load(self, dataset: str) -> Triplet:
+        frames = [read_rgb(p, dataset) for p in (self.frame0, self.frame1, self.gt)]
+        shapes = {f.shape for f in frames}
+        if len(shapes) != 1:
+            sizes = ", ".join(f"{p.name} {f.shape[1]}x{f.shape[0]}" for p, f in zip((self.frame0, self.frame1, self.gt), frames))
+            raise InputError(f"{dataset}: frames of sample {self.name} differ in size ({sizes}); a triplet needs one size")
+        return Triplet(self.name, *frames, t=self.t)
+
+
+@dataclass
+class Dataset:
+    """An opened, layout-checked dataset.
+
+    Attributes:
+        name: dataset name (as `open_dataset` takes it).
+        root: the folder or file it was opened from.
+        split: the split, or None.
+        layout: one line describing the expected layout (for the JSON and for error messages).
+        count: number of samples when known in advance (None for a video before decoding).
+    """
+
+    name: str
+    root: Path
+    split: str | None
+    layout: str
+    count: int | None
+    _iterate: Callable[[int | None], Iterator[Triplet]] = field(repr=False)
+    limit: int | None = None
+
+    def __iter__(self) -> Iterator[Triplet]:
+        return self._iterate(self.limit)
+
+    def limited(self, limit: int) -> "Dataset":
+        count = None if self.count is None else min(self.count, limit)
+        return Dataset(self.name, self.root, self.split, self.layout, count, self._iterate, limit)
+
+    def describe(self) -> dict:
+        return {"name": self.name, "root": str(self.root), "split": self.split, "layout": self.layout}
+
+
+def file_dataset(name: str, root: Path, split: str | None, layout: str, items: list[FileTriplet]) -> Dataset:
+    """A `Dataset` over triplets on disk (each checked to exist by the caller or `require_files`)."""
+    if not items:
+        raise InputError(f"{name}: no samples found under {root}; expected {layout}")
+
+    def iterate(limit: int | None) -> Iterator[Triplet]:
+        for item in items[:limit]:
+            yield item.load(name)
+
+    return Dataset(name, root, split, layout, len(items), iterate)
+
+
+def require_files(dataset: str, layout: str, *paths: Path) -> None:
+    """`InputError` naming the first of `paths` that is not a file."""
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{dataset}: missing {path}; expected {layout}")
+
+
+def read_rgb(path: Path, dataset: str) -> np.ndarray:
+    """An image file as RGB uint8 [H, W, 3]; `InputError` naming the file if it cannot be read."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.array(image.convert("RGB"))
+    except FileNotFoundError:
+        raise InputError(f"{dataset}: missing {path}") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"{dataset}: {path} is not a readable image ({exc})") from None

@@ -1,0 +1,45 @@
+"""Drop-frame protocol on a video file: keep the even frames, predict each odd frame 2k+1 from
+frames 2k and 2k+2 (t = 0.5), score it against the real frame 2k+1.
+
+Frames are decoded in a stream (three at a time in memory). A video with fewer than three frames
+has no sample. Lossy input codecs score the model against decoded frames, as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from vfi.benchmarks.datasets.base import Dataset, Triplet
+from vfi.core.errors import InputError
+
+LAYOUT = "a video file (odd frames are dropped and predicted from their even neighbours)"
+
+
+def open_video(root: Path, split: str | None) -> Dataset:
+    from vfi.runtime.video_io import VideoReader
+
+    if split is not None:
+        raise InputError(f"video has no splits; drop --split {split}")
+    if root.is_dir():
+        raise InputError(f"video: {root} is a folder; --root must be a video file for --dataset video")
+    with VideoReader(root) as reader:  # checks that it decodes and has a video stream
+        frames = reader.frame_count
+    if frames is not None and frames < 3:
+        raise InputError(f"video: {root} has {frames} frames; the drop-frame protocol needs at least 3")
+    count = None if frames is None else (frames - 1) // 2
+
+    def iterate(limit: int | None) -> Iterator[Triplet]:
+        made = 0
+        with VideoReader(root) as reader:
+            window = []
+            for index, frame in enumerate(reader):
+                window.append(frame)
+                if len(window) == 3:
+                    if limit is not None and made >= limit:
+                        return
+                    yield Triplet(f"frame{index - 1:06d}", window[0], window[2], window[1])
+                    made += 1
+                    window = [window[2]]
+
+    return Dataset("video", root, None, LAYOUT, count, iterate)

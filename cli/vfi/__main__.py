@@ -1,0 +1,3 @@
+from vfi.cli.app import main
+
+main()

@@ -1,0 +1,57 @@
+"""`vfi eval`: PSNR, SSIM and IE of a model on an evaluation dataset, through the runtime pipeline's steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from vfi.models import DEFAULT_MODEL
+
+DATASET_HELP = (
+    "middlebury (input/<Seq>/frame10.png, frame11.png, gt/<Seq>/frame10i11.png); "
+    "vimeo90k (tri_testlist.txt, sequences/<a>/<b>/im1-3.png); ucf101 (<id>/frame_00.png, frame_01_gt.png, frame_02.png); "
+    "snu-film (test-<split>.txt, needs --split); triplets (folders of three frames); video (a video file: odd frames dropped and predicted)."
+)
+
+
+def eval_command(
+    dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
+    root: Path = typer.Option(..., "--root", help="Dataset folder (a video file for --dataset video)."),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Registered model name or .safetensors checkpoint path."),
+    backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch or onnxruntime."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32, or fp16 (cuda only)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the backend (default: the library's choice)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split of datasets that have several (snu-film: easy, medium, hard, extreme)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N samples."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures, per-sample rows and protocol here."),
+    no_lpips: bool = typer.Option(False, "--no-lpips", help="Skip LPIPS even when the lpips package and weights are present."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or per-sample lines."),
+) -> None:
+    """Evaluate a model: the prediction is made as `vfi interpolate` makes it, rounded to uint8, and scored."""
+    from vfi.benchmarks.evaluate import run_eval
+    from vfi.benchmarks.results_io import write_json
+    from vfi.cli.console import console
+    from vfi.cli.progress import progress_bar
+
+    with progress_bar(f"eval {dataset}", "samples", enabled=False if quiet else None) as progress:
+        result = run_eval(dataset, root, model, backend, device, precision, threads, split, limit, not no_lpips, progress)
+    con = console()
+    if not quiet:
+        for row in result["samples"]:
+            con.print(f"  {row['name']:<28} PSNR {row['psnr']:6.2f} dB  SSIM {row['ssim']:.4f}  IE {row['ie']:6.3f}")
+    avg = result["frame_averaging"]
+    lpips = f", LPIPS {result['lpips']:.4f}" if "lpips" in result else ""
+    con.print(
+        f"{result['model']} ({result['weights']}, {backend} {precision} {device}) on {dataset}"
+        f"{' ' + split if split else ''}: {result['count']} samples, PSNR {result['psnr']:.2f} dB, "
+        f"SSIM {result['ssim']:.4f}, IE {result['ie']:.3f}{lpips} (frame averaging: PSNR {avg['psnr']:.2f} dB, IE {avg['ie']:.3f}); "
+        f"{result['wall_s']:.1f} s, {result['infer_s']:.1f} s in the model"
+    )
+    if "lpips_note" in result and not quiet:
+        con.print(result["lpips_note"])
+    if json_out is not None:
+        write_json(json_out, result)
+        con.print(f"wrote {json_out}")

@@ -1,0 +1,108 @@
+"""`vfi interpolate`: make a video (or frame folder) with more frames, or retime it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from vfi.models import DEFAULT_MODEL
+from vfi.runtime.defaults import DEFAULT_CRF, DEFAULT_CUT_THRESHOLD
+
+HELP = f"""Interpolate INPUT (a video file or a folder of .png/.jpg frames) into OUTPUT.
+
+Output format by name of OUTPUT:
+.mp4 .mov .m4v: H.264, quality --crf (default {DEFAULT_CRF}), yuv420p
+(an odd width or height gets one replicated pixel row or column);
+.mkv .avi: FFV1, lossless RGB;
+a folder or a name without suffix: PNG frames 00000.png, 00001.png, ...
+
+Audio of a video input is copied when the output container accepts it.
+An existing output file is overwritten; an existing output folder is
+replaced only if it holds nothing but numbered .png frames.
+Missing parent folders are created.
+
+--factor K (default 2) puts K-1 frames between every pair of input frames
+(output fps = input fps x K); --fps F instead resamples the clip to F
+frames per second. Give one of them, not both.
+"""
+
+
+def interpolate_command(
+    input: Path = typer.Argument(..., help="Video file, or folder of .png/.jpg frames (natural name order)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output video file or frame folder (see above)."),
+    factor: Optional[int] = typer.Option(None, "--factor", "-f", help="Output frames per input frame interval, integer >= 2 (default 2)."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Retime to this output frame rate (frames/s) instead of --factor."),
+    input_fps: Optional[float] = typer.Option(None, "--input-fps", help="Frame rate of the input (frames/s); frame folders default to 25."),
+    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Registered model name or .safetensors checkpoint path; or a built artifact: .onnx (onnxruntime), .engine/.plan (tensorrt), .pt2 (compiled), each with its sidecar."),
+    backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch, onnxruntime, tensorrt or compiled."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32, or fp16 (cuda only)."),
+    scene_threshold: float = typer.Option(
+        DEFAULT_CUT_THRESHOLD, "--scene-threshold", help="Scene-cut threshold in [0, 1] (luma histogram distance); 0 disables. Across a cut the nearer input frame is repeated."
+    ),
+    crf: int = typer.Option(DEFAULT_CRF, "--crf", help="H.264 quality, 0-51, lower is better (.mp4/.mov/.m4v only)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the backend (default: the library's choice)."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Most frames per model call (default: all in-between frames of a pair)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+    channels_last: bool = typer.Option(False, "--channels-last", help="torch backend: NHWC memory order."),
+    cuda_graphs: bool = typer.Option(False, "--cuda-graphs", help="torch / tensorrt backends: replay CUDA graphs (cuda only)."),
+) -> None:
+    from vfi.runtime.backends import create_runner
+    from vfi.runtime.model_source import describe
+    from vfi.runtime.pipeline import interpolate
+
+    _log_warnings_to_stderr()
+    options = {}
+    if channels_last:
+        options["channels_last"] = True
+    if cuda_graphs:
+        options["cuda_graphs"] = True
+    runner = create_runner(backend, model, device=device, precision=precision, threads=threads, **options)
+    from vfi.cli.progress import progress_bar
+
+    bar = progress_bar(f"{describe(model)} ({backend}, {device})", "frames", enabled=False if quiet else None, rate=True)
+    with runner, bar as progress:
+        summary = interpolate(
+            input,
+            output,
+            runner,
+            factor=factor,
+            fps=fps,
+            input_fps=input_fps,
+            scene_threshold=scene_threshold,
+            crf=crf,
+            batch=batch,
+            progress=progress,
+        )
+    if not quiet:
+        rate = summary.output_frames / summary.wall_s if summary.wall_s else 0.0
+        typer.echo(
+            f"wrote {output}: {summary.output_frames} frames at {summary.output_fps:.3f} fps from {summary.input_frames} "
+            f"({summary.interpolated} interpolated, {summary.copied} copied at {summary.duplicate_pairs} duplicate "
+            f"and {summary.cut_pairs} cut pairs); {summary.wall_s:.2f} s ({rate:.2f} frames/s), "
+            f"{summary.prepare_s:.2f} s preparing the backend, {summary.infer_s:.2f} s in the model, "
+            f"{summary.other_s:.2f} s outside"
+        )
+
+
+interpolate_command.__doc__ = HELP
+
+
+class _StderrHandler(logging.Handler):
+    """Writes each record as one "vfi: warning: ..." line to the current sys.stderr (looked up at
+    emit time, so redirection after setup, e.g. by tests, is honoured)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"vfi: warning: {record.getMessage()}", file=sys.stderr)
+
+
+def _log_warnings_to_stderr() -> None:
+    # Warnings from the runtime (e.g. audio dropped) appear as one line each.
+    logger = logging.getLogger("vfi")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler(level=logging.WARNING))
+        logger.setLevel(logging.WARNING)

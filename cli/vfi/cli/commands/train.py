@@ -1,0 +1,87 @@
+"""`vfi train`: train or fine-tune a model from a recipe (train/recipes/*.toml), one process or many
+(torchrun --nproc_per_node N -m vfi.train.cli_entry ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+DATA_HELP = "synthetic (rendered clips, no files), vimeo90k (triplets/septuplets folder), video (a video file or folder of videos), frames (folders of numbered frames)."
+
+
+def train_command(
+    model_or_recipe: Optional[str] = typer.Argument(None, help="Recipe (ifrnet, rife-hdv3, ...; or a .toml path) or registered model name (uses its family's recipe). Optional with --resume."),
+    data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
+    root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder or video file (not for synthetic)."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Optimiser updates in the run."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Samples per update, summed over all processes."),
+    crop: Optional[int] = typer.Option(None, "--crop", help="Square training crop (pixels)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (after warm-up); lr_min scales with it unless set."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default: runs/<recipe>)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its resume.pt."),
+    teacher: Optional[str] = typer.Option(None, "--teacher", help="Teacher for distillation: name (rife-hdv3), checkpoint path, or none."),
+    init: Optional[str] = typer.Option(None, "--init", help="Start from these weights: checkpoint path or registered name (e.g. rife-hdv3)."),
+    freeze: Optional[str] = typer.Option(None, "--freeze", help="Comma-separated parameter-name prefixes not to train (e.g. block0.,block1.)."),
+    val_every: Optional[int] = typer.Option(None, "--val-every", help="Validate (and save) every N updates."),
+    middlebury: Optional[Path] = typer.Option(None, "--middlebury", help="Middlebury-Other folder (input/, gt/) to evaluate at each validation."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="DataLoader workers per process (0: exact resume)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every random generator."),
+    device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda (one GPU per torchrun process)."),
+    amp: Optional[bool] = typer.Option(None, "--amp/--no-amp", help="Mixed precision (CUDA only; bf16 where supported, else fp16 with loss scaling). Default: on for CUDA."),
+    set_: Optional[List[str]] = typer.Option(None, "--set", help="Any recipe setting KEY=VALUE (TOML value), e.g. --set warmup=500 --set objective_weights.distill=0.02 --set hparams.widths=[8,12,16,24]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train MODEL_OR_RECIPE: AdamW with warm-up and cosine decay, EMA weights, periodic validation.
+
+    The run directory receives metrics.jsonl, config.json, last.safetensors and best.safetensors
+    (EMA weights, readable by vfi eval / vfi export / vfi.models.load) and resume.pt.
+    """
+    from vfi.cli.console import console
+    from vfi.cli.progress import progress_bar
+    from vfi.core.errors import InputError
+    from vfi.train import recipes
+    from vfi.train.checkpointing import RESUME_FILE
+    from vfi.train.session import run_training
+
+    overrides = recipes.parse_set(set_ or [])
+    overrides.update({
+        "data": data, "root": str(root) if root else None, "steps": steps, "batch": batch, "crop": crop,
+        "teacher": teacher, "init": init, "val_every": val_every, "workers": workers, "seed": seed,
+        "device": device, "middlebury": str(middlebury) if middlebury else None,
+    })
+    if lr is not None:
+        overrides["lr"] = lr
+    if freeze is not None:
+        overrides["freeze"] = [p.strip() for p in freeze.split(",") if p.strip()]
+    if amp is not None:
+        overrides["amp"] = "auto" if amp else "off"
+    if resume:
+        if out is None:
+            raise InputError("--resume needs --out, the run directory to continue")
+        cfg = recipes.resume_config(out, overrides)
+    else:
+        if model_or_recipe is None:
+            raise InputError("name a recipe or model to train (see `vfi models`), or pass --resume --out DIR")
+        if lr is not None and "lr_min" not in overrides:
+            base = recipes.resolve_config(model_or_recipe)
+            overrides["lr_min"] = base.lr_min * lr / base.lr
+        cfg = recipes.resolve_config(model_or_recipe, overrides)
+        cfg.out = str(out) if out is not None else str(Path("runs") / cfg.recipe)
+        if (Path(cfg.out) / RESUME_FILE).exists():
+            raise InputError(f"{cfg.out} already holds a run; pass --resume to continue it or choose another --out")
+        if amp and cfg.device != "cuda":
+            raise InputError("--amp trains in mixed precision on CUDA only; add --device cuda or drop --amp")
+    import os
+
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    with progress_bar(f"train {cfg.model}", "steps", enabled=False if (quiet or not main_process) else None) as progress:
+        summary = run_training(cfg, resume=resume, progress=progress)
+    if main_process:
+        best = summary.get("best") or {}
+        figure = f", best held-in PSNR {best['psnr']:.2f} dB at step {best['step']}" if "psnr" in best else ""
+        console().print(
+            f"trained {cfg.model} to step {summary['step']} (loss {summary['loss']:.4f}{figure}); "
+            f"wrote {Path(cfg.out) / 'last.safetensors'}, metrics.jsonl, resume.pt"
+        )

@@ -1,0 +1,181 @@
+"""The model registry: names -> architectures, and the create / load / save API.
+
+A *family* is one architecture (a `torch.nn.Module` class); a *variant* is a registered name that
+fixes the family's hyper-parameters (widths, modes) and, optionally, names pretrained weights.
+Builders are stored as "module:attribute" strings so that listing names imports no model code.
+
+Every model class provides:
+  - ``__init__(**hparams)``;
+  - ``forward(img0, img1, t)`` with frames float RGB in [0, 1], NCHW;
+  - a ``pad_multiple`` attribute (pixels) and a ``timestep_mode`` attribute (see `vfi.models.card`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vfi.core.errors import CheckpointError, InputError, WeightsMissing
+from vfi.models.card import ModelCard
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A registered model name.
+
+    Attributes:
+        name: the registry name users type (`vfi interpolate --model NAME`).
+        family: key into `FAMILIES`.
+        hparams: keyword arguments passed to the family's constructor.
+        pretrained: name of the converted weights file in the cache (`<pretrained>.safetensors`),
+            or None when the variant has no published weights.
+        weights_hint: the command that imports the pretrained weights.
+        description: one line for `vfi models`.
+    """
+
+    name: str
+    family: str
+    hparams: dict[str, Any] = field(default_factory=dict)
+    pretrained: str | None = None
+    weights_hint: str | None = None
+    description: str = ""
+
+
+#: family name -> "module:ClassName"
+FAMILIES: dict[str, str] = {}
+#: variant name -> Variant
+VARIANTS: dict[str, Variant] = {}
+
+
+def register_family(family: str, builder: str) -> None:
+    """Register an architecture under `family`; `builder` is "module:ClassName"."""
+    FAMILIES[family] = builder
+
+
+def register_variant(variant: Variant) -> None:
+    """Register a model name (a family plus fixed hyper-parameters)."""
+    if variant.family not in FAMILIES:
+        raise KeyError(f"variant {variant.name!r} names unknown family {variant.family!r}")
+    VARIANTS[variant.name] = variant
+
+
+def names() -> list[str]:
+    """All registered model names, sorted."""
+    _ensure_registered()
+    return sorted(VARIANTS)
+
+
+def get_variant(name: str) -> Variant:
+    """The registered variant called `name`; `InputError` listing the known names otherwise."""
+    _ensure_registered()
+    try:
+        return VARIANTS[name]
+    except KeyError:
+        raise InputError(f"unknown model {name!r}; known models: {', '.join(sorted(VARIANTS))}") from None
+
+
+def create(name: str, **overrides: Any):
+    """Build a freshly initialised model of the registered variant `name`.
+
+    Keyword overrides replace the variant's hyper-parameters (e.g. ``mode="fast"``).
+    The returned module carries its `ModelCard` as ``model.card``.
+    """
+    variant = get_variant(name)
+    hparams = {**variant.hparams, **overrides}
+    return _build(variant.family, variant.name, hparams, provenance={"source": "random-init"})
+
+
+def load(name_or_path: str | os.PathLike, **overrides: Any):
+    """Load a model with weights, in eval mode.
+
+    `name_or_path` is a checkpoint path (`.safetensors` written by `save` or an importer) or a
+    registered name with pretrained weights already imported into the cache. Keyword overrides
+    replace hyper-parameters that do not change the weights' shapes (e.g. ``mode="fast"``).
+    """
+    from vfi.core.cache import weights_dir
+
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    looks_like_path = path.suffix == ".safetensors" or os.sep in text or path.exists()
+    if looks_like_path:
+        return _load_checkpoint(path, variant_name=None, overrides=overrides)
+    variant = get_variant(text)
+    if variant.pretrained is None:
+        raise WeightsMissing(
+            f"model {variant.name!r} has no pretrained weights; train one (vfi train) or pass a checkpoint path"
+        )
+    file = weights_dir() / f"{variant.pretrained}.safetensors"
+    if not file.exists():
+        hint = variant.weights_hint or "import its weights first"
+        raise WeightsMissing(f"weights for {variant.name!r} are not in {file.parent}; run `{hint}`")
+    return _load_checkpoint(file, variant_name=variant.name, overrides={**variant.hparams, **overrides})
+
+
+def save(model, path: str | os.PathLike, provenance: dict[str, Any] | None = None) -> Path:
+    """Save `model` (which must carry ``model.card``) as one `.safetensors` checkpoint."""
+    from vfi.models.checkpoint import write_checkpoint
+
+    card = getattr(model, "card", None)
+    if not isinstance(card, ModelCard):
+        raise TypeError("model has no ModelCard in .card; build it with vfi.models.create or load")
+    if provenance is not None:
+        card = ModelCard(**{**card.__dict__, "provenance": provenance})
+    return write_checkpoint(path, model.state_dict(), card)
+
+
+def card_for(family: str, variant: str, model, hparams: dict, provenance: dict) -> ModelCard:
+    """The card describing `model` built from `hparams`."""
+    return ModelCard(
+        family=family,
+        variant=variant,
+        hparams=dict(hparams),
+        pad_multiple=int(model.pad_multiple),
+        timestep_mode=str(model.timestep_mode),
+        provenance=dict(provenance),
+    )
+
+
+def _build(family: str, variant: str, hparams: dict, provenance: dict):
+    cls = _family_class(family)
+    try:
+        model = cls(**hparams)
+    except TypeError as exc:
+        raise InputError(f"bad hyper-parameters for {family}: {exc}") from None
+    model.card = card_for(family, variant, model, hparams, provenance)
+    return model
+
+
+def _load_checkpoint(path: Path, variant_name: str | None, overrides: dict):
+    from vfi.models.checkpoint import read_checkpoint
+
+    tensors, card = read_checkpoint(path)
+    _ensure_registered()
+    if card.family not in FAMILIES:
+        raise CheckpointError(f"{path}: model card names unknown family {card.family!r}")
+    hparams = {**card.hparams, **overrides}
+    model = _build(card.family, variant_name or card.variant, hparams, provenance=card.provenance)
+    result = model.load_state_dict(tensors, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise CheckpointError(
+            f"{path}: weights do not match {card.family} {card.hparams}: "
+            f"{len(result.missing_keys)} missing (e.g. {result.missing_keys[:2]}), "
+            f"{len(result.unexpected_keys)} unexpected (e.g. {result.unexpected_keys[:2]})"
+        )
+    return model.eval()
+
+
+def _family_class(family: str):
+    _ensure_registered()
+    try:
+        module_name, attr = FAMILIES[family].split(":")
+    except KeyError:
+        raise InputError(f"unknown model family {family!r}; known: {', '.join(sorted(FAMILIES))}") from None
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def _ensure_registered() -> None:
+    # The catalogue module registers every built-in family and variant on first use.
+    importlib.import_module("vfi.models.catalogue")

@@ -1,0 +1,143 @@
+"""Built artifacts as runner models: an exported ``.onnx``, a TensorRT ``.engine`` / ``.plan``, or
+an AOTInductor ``.pt2``, each with the JSON sidecar that `vfi export` / `vfi build` wrote next to
+it (``<artifact>.json``, read with `vfi.export.sidecar.read_sidecar`, a standard-library-only module).
+
+The sidecar gives the model card (pad multiple, timestep mode) and the shapes the artifact takes.
+An artifact with a static size accepts smaller frames: `ShapeFitter` pads them (replicate, bottom
+and right, like the pipeline) up to the static size and crops the result, and splits or pads the
+batch to the static batch; a frame larger than the static size is refused with `InputError` (no
+cropping: the model would never see part of the picture), naming the command that makes a graph
+that fits. Symbolic dimensions accept any size within the recorded range.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vfi.core.errors import InputError
+from vfi.export.sidecar import read_sidecar
+
+SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt-engine", ".plan": "tensorrt-engine", ".pt2": "aoti-package"}
+
+
+def artifact_kind(model) -> str | None:
+    """The artifact kind a runner model names by its suffix, or None (a model name / checkpoint / module)."""
+    if isinstance(model, (str, os.PathLike)):
+        return SUFFIXES.get(Path(model).suffix)
+    return None
+
+
+@dataclass
+class Artifact:
+    """An artifact and its sidecar."""
+
+    path: Path
+    sidecar: dict
+
+    @property
+    def kind(self) -> str:
+        return self.sidecar["kind"]
+
+    def card(self):
+        from vfi.models.card import ModelCard
+
+        return ModelCard(**self.sidecar["model_card"])
+
+    def fitter(self) -> "ShapeFitter":
+        n, _, h, w = self.sidecar["inputs"]["img0"]
+        max_batch = n if isinstance(n, int) else None
+        if self.kind == "tensorrt-engine" and max_batch is None:
+            max_batch = next(iter(self.sidecar["profiles"][0].values()))["max"][0]
+        fixed = (h, w) if isinstance(h, int) and isinstance(w, int) else None
+        limit = None
+        if self.kind == "tensorrt-engine" and fixed is None:
+            profile = self.sidecar["profiles"][0]["img0"]
+            limit = (tuple(profile["min"][2:]), tuple(profile["max"][2:]))
+        return ShapeFitter(self.path.name, static_batch=n if isinstance(n, int) else None, max_batch=max_batch,
+                           static_size=fixed, size_range=limit)
+
+
+def load_artifact(path, expected_kind: str) -> Artifact:
+    """The artifact at `path` with its sidecar; `InputError` if either is missing or of another kind."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} does not exist")
+    sidecar = read_sidecar(path)
+    if sidecar.get("kind") != expected_kind:
+        raise InputError(f"{path} is a {sidecar.get('kind')} artifact; this backend runs {expected_kind}")
+    return Artifact(path, sidecar)
+
+
+def graph_feeds(timestep_mode: str, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
+    """Named inputs of the graph interface from the runner's (img0, img1, t[N])."""
+    feeds = {"img0": img0, "img1": img1}
+    n, _, h, w = img0.shape
+    if timestep_mode == "scalar":
+        feeds["timestep"] = np.ascontiguousarray(t.reshape(n, 1, 1, 1), dtype=np.float32)
+    elif timestep_mode == "map":
+        feeds["timestep"] = np.ascontiguousarray(np.broadcast_to(t.reshape(n, 1, 1, 1), (n, 1, h, w)), dtype=np.float32)
+    return feeds
+
+
+@dataclass
+class ShapeFitter:
+    """Fits a runner call to an artifact's shapes (see the module docstring)."""
+
+    name: str
+    static_batch: int | None = None
+    max_batch: int | None = None
+    static_size: tuple[int, int] | None = None
+    size_range: tuple[tuple[int, int], tuple[int, int]] | None = None
+
+    def check_size(self, height: int, width: int) -> None:
+        """`InputError` when padded frames of `height` x `width` cannot run on the artifact."""
+        if self.static_size is not None:
+            sh, sw = self.static_size
+            if height > sh or width > sw:
+                raise InputError(
+                    f"{self.name} was built for frames of at most {sh}x{sw} (HxW), the padded input is {height}x{width}; "
+                    f"export with --shape {height}x{width} or --dynamic"
+                )
+        if self.size_range is not None:
+            (lh, lw), (hh, hw) = self.size_range
+            if not (lh <= height <= hh and lw <= width <= hw):
+                raise InputError(f"{self.name}: padded frames {height}x{width} are outside the engine's profile "
+                                 f"{lh}x{lw} .. {hh}x{hw}; rebuild with --min/--max covering it")
+
+    def chunks(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+        """(img0, img1, t, real count) pieces that fit the artifact: frames padded up to a static
+        size, the batch cut to the static or largest batch, a short last piece padded by
+        repeating its last sample (whose outputs `assemble` drops)."""
+        n, _, h, w = img0.shape
+        self.check_size(h, w)
+        if self.static_size is not None and self.static_size != (h, w):
+            pad = [(0, 0), (0, 0), (0, self.static_size[0] - h), (0, self.static_size[1] - w)]
+            img0, img1 = np.pad(img0, pad, mode="edge"), np.pad(img1, pad, mode="edge")
+        step = self.static_batch or self.max_batch or n
+        pieces = []
+        for start in range(0, n, step):
+            a, b, tt = img0[start : start + step], img1[start : start + step], t[start : start + step]
+            count = a.shape[0]
+            if self.static_batch is not None and count < self.static_batch:
+                fill = self.static_batch - count
+                a, b = (np.concatenate([x, np.repeat(x[-1:], fill, 0)]) for x in (a, b))
+                tt = np.concatenate([tt, np.repeat(tt[-1:], fill)])
+            pieces.append((np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(tt), count))
+        return pieces
+
+    @staticmethod
+    def assemble(outputs: list[np.ndarray], counts: list[int], height: int, width: int) -> np.ndarray:
+        """The outputs of `chunks`' pieces joined, padding samples dropped, cropped to height x width."""
+        parts = [out[:count] for out, count in zip(outputs, counts)]
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return out[:, :, :height, :width]
+
+    def run(self, fn, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """`fn(img0, img1, t)` over `chunks`, joined by `assemble`."""
+        pieces = self.chunks(img0, img1, t)
+        outputs = [fn(a, b, tt) for a, b, tt, _ in pieces]
+        return self.assemble(outputs, [p[3] for p in pieces], *img0.shape[-2:])

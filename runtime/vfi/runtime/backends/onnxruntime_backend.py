@@ -1,0 +1,122 @@
+"""The ONNX Runtime backend: the model exported to ONNX on first use, run by an ORT session.
+
+The graph is exported lazily at the first padded frame size `infer` sees (the pipeline pads every
+frame of a clip to the same size) and cached on disk (see `onnx_graph`). One session is kept per
+frame size.
+
+A model given as an exported ``.onnx`` path (from `vfi export --flavour portable`) is run as is:
+the card comes from its sidecar, and a static graph takes smaller frames padded up to its size
+(`artifact.ShapeFitter`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vfi.core.errors import BackendUnavailable
+from vfi.runtime.model_source import load_torch_model, model_fingerprint
+from vfi.runtime.runner import Runner
+
+
+class OnnxRuntimeRunner(Runner):
+    """Runs the model's ONNX export with onnxruntime.
+
+    Providers: CPUExecutionProvider for ``device="cpu"``; CUDAExecutionProvider (then CPU for any
+    node it lacks) for ``device="cuda"`` when the installed onnxruntime has it. fp16 is refused:
+    the exported graph is float32 and ORT does not convert it on the fly.
+    """
+
+    name = "onnxruntime"
+    requires = ("onnxruntime", "torch")  # torch: graphs are exported on first use
+
+    def __init__(self, model, device: str = "cpu", precision: str = "fp32", threads: int | None = None):
+        super().__init__(model, device=device, precision=precision, threads=threads)
+        import onnxruntime as ort
+
+        if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
+            raise BackendUnavailable(
+                "--device cuda requested but this onnxruntime has no CUDAExecutionProvider "
+                "(install onnxruntime-gpu) ; use --device cpu"
+            )
+        if precision == "fp16":
+            raise BackendUnavailable("--precision fp16 is not offered by the onnxruntime backend; use fp32")
+        self._module = None
+        self._fingerprint = None
+        self._artifact = None
+        self._fitter = None
+        self._sessions: dict[tuple[int, int], object] = {}
+        #: path of the graph each session runs, by padded (height, width)
+        self.graph_paths: dict[tuple[int, int], object] = {}
+
+
+
+    def _load(self) -> None:
+        from vfi.runtime.backends.artifact import artifact_kind, load_artifact
+
+        if artifact_kind(self.model) is not None:
+            artifact = load_artifact(self.model, "onnx")
+            if artifact.sidecar.get("flavour") != "portable":
+                raise BackendUnavailable(
+                    f"{artifact.path.name} is a {artifact.sidecar.get('flavour')}-flavour graph with vfi plugin nodes that "
+                    "ONNX Runtime cannot run; export with --flavour portable, or build a TensorRT engine from it"
+                )
+            self._artifact = artifact
+            self.card = artifact.card()
+            self._fitter = artifact.fitter()
+            return
+        module = load_torch_model(self.model)
+        self.card = module.card
+        self._module = module
+        self._fingerprint = model_fingerprint(module)
+
+    def prepare(self, height: int, width: int) -> None:
+        """Export (or find in the cache) the graph for this padded size and open its session."""
+        super().prepare(height, width)
+        if self._fitter is not None:
+            self._fitter.check_size(height, width)
+        self.session_for(height, width)
+
+    def session_for(self, height: int, width: int):
+        """The ORT session for padded frames of `height` x `width` (exporting the graph if needed)."""
+        import onnxruntime as ort
+
+        from vfi.runtime.backends.onnx_graph import onnx_graph_for
+
+        key = (height, width) if self._artifact is None else ("artifact", 0)
+        if key not in self._sessions:
+            if self._artifact is not None:
+                path = self._artifact.path
+            else:
+                path = onnx_graph_for(self._module, self._fingerprint, height, width)
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            if self.threads is not None:
+                options.intra_op_num_threads = self.threads
+            providers = ["CPUExecutionProvider"]
+            if self.device == "cuda":
+                providers.insert(0, "CUDAExecutionProvider")
+            self._sessions[key] = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+            self.graph_paths[key] = path
+        return self._sessions[key]
+
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self._artifact is not None:
+            from vfi.runtime.backends.artifact import graph_feeds
+
+            session = self.session_for(*img0.shape[-2:])
+            mode = self.card.timestep_mode
+
+            def run(a, b, tt):
+                (frame,) = session.run(["frame"], graph_feeds(mode, a, b, tt))
+                return frame
+
+            return self._fitter.run(run, img0, img1, t)
+        session = self.session_for(*img0.shape[-2:])
+        feeds = {"img0": img0, "img1": img1, "timestep": t.reshape(-1, 1, 1, 1)}
+        (frame,) = session.run(["frame"], feeds)
+        return frame
+
+    def _close(self) -> None:
+        self._sessions.clear()
+        self._module = None
+        self._artifact = None

@@ -1,0 +1,105 @@
+"""The PyTorch eager backend: `vfi.models.load` and a forward pass under `torch.inference_mode`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vfi.core.errors import BackendUnavailable
+from vfi.runtime.model_source import load_torch_model
+from vfi.runtime.runner import Runner
+
+
+class TorchRunner(Runner):
+    """Runs the model in PyTorch eager mode.
+
+    fp16 is offered on CUDA only: CPU half-precision convolutions are slow or missing in torch, so
+    asking for them is refused instead of silently running fp32.
+
+    Options:
+        channels_last: keep weights and activations in NHWC memory order (faster convolutions on
+            tensor cores; allowed on CPU too, where it rarely helps).
+        cuda_graphs: capture one forward pass per input shape as a CUDA graph and replay it
+            (CUDA only; refused on CPU). Inputs are copied into static buffers before each replay.
+    """
+
+    name = "torch"
+    requires = ("torch",)
+
+    def __init__(self, model, device: str = "cpu", precision: str = "fp32", threads: int | None = None,
+                 channels_last: bool = False, cuda_graphs: bool = False):
+        super().__init__(model, device=device, precision=precision, threads=threads)
+        import torch
+
+        if device == "cuda" and not torch.cuda.is_available():
+            why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA device is visible"
+            raise BackendUnavailable(f"--device cuda requested but {why}; use --device cpu")
+        if precision == "fp16" and device != "cuda":
+            raise BackendUnavailable("--precision fp16 needs --device cuda with the torch backend; use fp32 on CPU")
+        if cuda_graphs and device != "cuda":
+            raise BackendUnavailable("CUDA graphs need --device cuda; drop the option on CPU")
+        self.channels_last = channels_last
+        self.cuda_graphs = cuda_graphs
+        self._graphs: dict[tuple, tuple] = {}
+        self._module = None
+
+
+
+    def _load(self) -> None:
+        import torch
+
+        if self.threads is not None:
+            torch.set_num_threads(self.threads)
+        module = load_torch_model(self.model)
+        self.card = module.card
+        dtype = torch.float16 if self.precision == "fp16" else torch.float32
+        self._module = module.to(device=self.device, dtype=dtype).eval()
+        if self.channels_last:
+            self._module = self._module.to(memory_format=torch.channels_last)
+        self._dtype = dtype
+
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            a = torch.from_numpy(img0).to(self.device, self._dtype)
+            b = torch.from_numpy(img1).to(self.device, self._dtype)
+            if self.channels_last:
+                a, b = a.contiguous(memory_format=torch.channels_last), b.contiguous(memory_format=torch.channels_last)
+            # The timestep stays fp32: models do their coordinate arithmetic in fp32.
+            tt = torch.from_numpy(t).to(self.device)
+            out = self._replay(a, b, tt) if self.cuda_graphs else self._module(a, b, tt)
+            return out.float().cpu().numpy()
+
+    def _replay(self, a, b, tt):
+        """Forward pass through a CUDA graph captured for this input shape (captured on first use,
+        after a warm-up pass on a side stream, as torch.cuda.graphs requires)."""
+        import torch
+
+        key = (tuple(a.shape), tuple(tt.shape))
+        if key not in self._graphs:
+            static = (a.clone(), b.clone(), tt.clone())
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                self._module(*static)
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                out = self._module(*static)
+            self._graphs[key] = (graph, static, out)
+        graph, static, out = self._graphs[key]
+        for dst, src in zip(static, (a, b, tt)):
+            dst.copy_(src)
+        graph.replay()
+        return out.clone()
+
+    def _close(self) -> None:
+        self._graphs.clear()
+        self._module = None
+        try:
+            import torch
+
+            if self.device == "cuda":
+                torch.cuda.empty_cache()
+        except ImportError:
+            pass

@@ -1,0 +1,328 @@
+"""The streaming interpolation pipeline: decode -> pad -> infer -> crop -> encode.
+
+Three threads joined by two bounded queues::
+
+    decode thread --[decoded: QUEUE_SIZE frames]--> inference (caller's thread)
+                  --[encoded: QUEUE_SIZE frames]--> encode thread
+
+The bounded queues are the memory limit: when the encoder or the model is slower than the
+decoder, the faster side blocks, so at most about ``2 * QUEUE_SIZE`` frames (plus one pair's
+in-between frames) exist at any time, however long the video. Inference runs in the caller's
+thread, so backends that keep thread-local state (CUDA streams, ORT sessions) see one thread.
+
+An error in any thread stops the others and is re-raised in the caller as the original
+exception; the output is written to a temporary name and renamed only on success
+(`atomic_output`), so a failed run leaves nothing behind.
+
+    summary = interpolate("in.mp4", "out.mp4", runner, factor=2)
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from vfi.core.errors import InputError
+from vfi.runtime.atomic_output import AtomicOutput
+from vfi.runtime.media import check_output, open_reader, open_writer
+from vfi.runtime.padding import crop_to, pad_to_multiple, padded_size
+from vfi.runtime.scene import DEFAULT_CUT_THRESHOLD, classify_pair, nearer_frame
+from vfi.runtime.schedule import FactorSchedule, Schedule, make_schedule
+from vfi.runtime.synthesis import check_fixed_mode_factor, synthesize
+from vfi.runtime.video_io import DEFAULT_CRF
+
+#: capacity (frames) of each of the two queues
+QUEUE_SIZE = 8
+#: frame rate assumed for a frame-folder input when none is given (frames per second)
+DEFAULT_FOLDER_FPS = Fraction(25)
+#: how often (seconds) a blocked thread checks whether another one failed
+_POLL_S = 0.05
+
+#: progress callback: (output frames written so far, total output frames or None when unknown)
+ProgressFn = Callable[[int, Optional[int]], None]
+
+_END = object()  # end-of-stream marker in both queues
+
+
+@dataclass
+class Summary:
+    """What one run did. Times are wall-clock seconds."""
+
+    input_frames: int = 0
+    output_frames: int = 0
+    interpolated: int = 0  # frames made by the model
+    duplicate_pairs: int = 0  # bit-identical input pairs (in-between frames copied, no model call)
+    cut_pairs: int = 0  # pairs across a scene cut (in-between frames repeat the nearer input)
+    copied: int = 0  # in-between frames made by copying (duplicates and cuts)
+    output_fps: float = 0.0
+    wall_s: float = 0.0
+    prepare_s: float = 0.0  # one-off backend preparation (graph export or cache lookup, session)
+    infer_s: float = 0.0  # inside Runner.infer
+    other_s: float = 0.0  # the rest of the wall time: decode, pad, crop, encode waits, I/O
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class _Stopped(Exception):
+    """Raised inside a thread that must stop because another one failed."""
+
+
+class Pipeline:
+    """One run over an open reader and writer (see `interpolate` for the usual entry point).
+
+    Args:
+        reader: yields RGB uint8 [H, W, 3] frames; has ``width``, ``height``, ``frame_count``.
+        writer: has ``write(frame)`` and ``close()``.
+        runner: a loaded `Runner`.
+        schedule: which output frames to make.
+        scene_threshold: `scene.cut_score` above which a pair is a cut; 0 disables.
+        batch: most in-between frames per `infer` call; None: all of a pair in one call.
+        progress: called from the encode thread after each written frame.
+        queue_size: capacity of each queue (frames).
+
+    Attributes:
+        decoded, encoded: the two bounded queues.
+    """
+
+    def __init__(
+        self,
+        reader,
+        writer,
+        runner,
+        schedule: Schedule,
+        scene_threshold: float = DEFAULT_CUT_THRESHOLD,
+        batch: int | None = None,
+        progress: ProgressFn | None = None,
+        queue_size: int = QUEUE_SIZE,
+    ):
+        if queue_size < 1:
+            raise ValueError("queue_size must be >= 1: an unbounded queue would hold the whole video")
+        self.reader, self.writer, self.runner, self.schedule = reader, writer, runner, schedule
+        self.scene_threshold = scene_threshold
+        self.batch = batch
+        self.progress = progress
+        self.decoded: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.encoded: queue.Queue = queue.Queue(maxsize=queue_size)
+        self.summary = Summary()
+        self._stop = threading.Event()
+        self._errors: list[BaseException] = []
+        self._total = schedule.count(reader.frame_count) if reader.frame_count else None
+
+    # -- thread plumbing --------------------------------------------------------------------------
+
+    def _put(self, q: queue.Queue, item) -> None:
+        while True:
+            if self._stop.is_set():
+                raise _Stopped
+            try:
+                q.put(item, timeout=_POLL_S)
+                return
+            except queue.Full:
+                continue
+
+    def _get(self, q: queue.Queue):
+        while True:
+            try:
+                return q.get(timeout=_POLL_S)
+            except queue.Empty:
+                if self._stop.is_set():
+                    raise _Stopped from None
+
+    def _guarded(self, work: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                work()
+            except _Stopped:
+                pass
+            except BaseException as exc:  # any failure is handed to the caller's thread as is
+                self._errors.append(exc)
+                self._stop.set()
+
+        return run
+
+    # -- the three stages -------------------------------------------------------------------------
+
+    def _decode(self) -> None:
+        multiple = self.runner.pad_multiple
+        for frame in self.reader:
+            # Conversion and padding happen here, off the inference thread.
+            tensor = frame.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
+            self._put(self.decoded, (frame, pad_to_multiple(tensor, multiple)))
+        self._put(self.decoded, _END)
+
+    def _encode(self) -> None:
+        written = 0
+        while True:
+            frame = self._get(self.encoded)
+            if frame is _END:
+                break
+            self.writer.write(frame)
+            written += 1
+            if self.progress is not None:
+                self.progress(written, self._total)
+        self.writer.close()
+
+    def _infer_all(self) -> None:
+        previous = None
+        index = -1
+        while True:
+            item = self._get(self.decoded)
+            if item is _END:
+                break
+            index += 1
+            if previous is not None:
+                self._pair(index - 1, previous, item)
+            previous = item
+        count = index + 1
+        self.summary.input_frames = count
+        if count < 2:
+            raise InputError(f"{self.reader.path}: has {count} frame; interpolation needs at least two")
+        if self.schedule.emits_last(count):
+            self._emit(previous[0])
+        self._put(self.encoded, _END)
+
+    def _emit(self, frame: np.ndarray) -> None:
+        self._put(self.encoded, frame)
+        self.summary.output_frames += 1
+
+    def _pair(self, index: int, first, second) -> None:
+        steps = self.schedule.pair_steps(index)
+        if steps and steps[0] == 0.0:
+            self._emit(first[0])  # the input frame itself, bit-exact
+        between = [t for t in steps if t > 0.0]
+        if not between:
+            return
+        kind = classify_pair(first[0], second[0], self.scene_threshold)
+        if kind == "duplicate":
+            self.summary.duplicate_pairs += 1
+            self.summary.copied += len(between)
+            frames = [first[0]] * len(between)
+        elif kind == "cut":
+            # Morphing two shots into each other looks worse than a repeated frame.
+            self.summary.cut_pairs += 1
+            self.summary.copied += len(between)
+            frames = [(first, second)[nearer_frame(t)][0] for t in between]
+        else:
+            out = synthesize(self.runner, first[1], second[1], between, self.batch)
+            out = crop_to(out, self.reader.height, self.reader.width)
+            frames = [to_uint8_hwc(x) for x in out]
+            self.summary.interpolated += len(between)
+        for frame in frames:
+            self._emit(frame)
+
+    # -- run --------------------------------------------------------------------------------------
+
+    def run(self) -> Summary:
+        """Process the whole input; returns the summary or raises the first error of any thread."""
+        start = time.perf_counter()
+        # One-off backend work (graph export, engine build) for the padded size, outside `infer`.
+        self.runner.prepare(*padded_size(self.reader.height, self.reader.width, self.runner.pad_multiple))
+        self.summary.prepare_s = time.perf_counter() - start
+        timings_before = len(self.runner.timings)
+        threads = [
+            threading.Thread(target=self._guarded(self._decode), name="vfi-decode", daemon=True),
+            threading.Thread(target=self._guarded(self._encode), name="vfi-encode", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._infer_all()
+        except _Stopped:
+            pass  # a worker thread failed; its own exception is raised below
+        except BaseException:
+            self._stop.set()
+            raise
+        finally:
+            # Normal end: the encoder drains the queue and closes the writer. After a failure the
+            # stop flag makes both workers return within one poll interval.
+            for thread in threads:
+                thread.join()
+        if self._errors:
+            raise self._errors[0]
+        self.summary.wall_s = time.perf_counter() - start
+        self.summary.infer_s = float(sum(self.runner.timings[timings_before:]))
+        self.summary.other_s = max(0.0, self.summary.wall_s - self.summary.infer_s - self.summary.prepare_s)
+        return self.summary
+
+
+def to_uint8_hwc(frame: np.ndarray) -> np.ndarray:
+    """float32 [3, H, W] in [0, 1] -> RGB uint8 [H, W, 3], rounded to nearest."""
+    return np.ascontiguousarray(np.clip(np.rint(frame * 255.0), 0, 255).astype(np.uint8).transpose(1, 2, 0))
+
+
+def interpolate(
+    input_path: str | Path,
+    output_path: str | Path,
+    runner,
+    factor: int | None = None,
+    fps: float | None = None,
+    input_fps: float | None = None,
+    scene_threshold: float = DEFAULT_CUT_THRESHOLD,
+    crf: int = DEFAULT_CRF,
+    batch: int | None = None,
+    progress: ProgressFn | None = None,
+    queue_size: int = QUEUE_SIZE,
+) -> Summary:
+    """Interpolate a video file or frame folder into a video file or frame folder.
+
+    Args:
+        input_path: a video file or a folder of PNG/JPEG frames.
+        output_path: a video file (suffix picks the codec, see `vfi.runtime.video_io`) or a folder
+            (numbered PNG frames). An existing file is overwritten; missing parent folders are
+            created (and removed again if the run fails).
+        runner: a `vfi.runtime.runner.Runner` (loaded here if it is not yet; the caller closes it).
+        factor: output frames per input frame interval (integer >= 2); default 2 when `fps` is None.
+        fps: retime to this output frame rate (frames per second) instead; excludes `factor`.
+        input_fps: frame rate of the input (frames per second); required for nothing, used for
+            frame folders (default 25) and overrides a video's own rate when given.
+        scene_threshold: scene-cut threshold (see `vfi.runtime.scene`); 0 disables cut detection.
+        crf: H.264 quality for .mp4/.mov/.m4v outputs (0-51, lower is better).
+        batch: most frames per `infer` call (None: all in-between frames of a pair at once).
+        progress: ``progress(frames_written, total_or_None)``, called from the encode thread.
+        queue_size: capacity (frames) of each of the pipeline's two queues.
+
+    Returns:
+        the run's `Summary`.
+    """
+    input_path, output_path = Path(input_path), Path(output_path)
+    if factor is not None and (int(factor) != factor or factor < 2):
+        raise InputError(f"--factor must be an integer >= 2, got {factor}")
+    if batch is not None and batch < 1:
+        raise InputError(f"--batch must be >= 1, got {batch}")
+    if scene_threshold < 0:
+        raise InputError(f"--scene-threshold must be >= 0 (0 disables), got {scene_threshold}")
+    reader = open_reader(input_path)
+    try:
+        is_folder = check_output(output_path, input_path)
+        source_fps = Fraction(input_fps).limit_denominator(1_000_000) if input_fps else (reader.fps or DEFAULT_FOLDER_FPS)
+        schedule = make_schedule(factor, fps, source_fps)
+        runner.load()
+        if runner.timestep_mode == "fixed":
+            if not isinstance(schedule, FactorSchedule):
+                raise InputError(
+                    f"model {runner.card.variant} predicts only t = 0.5 and cannot retime to --fps; use --factor 2, 4 or 8"
+                )
+            check_fixed_mode_factor(schedule.factor, runner.card.variant)
+        out_fps = schedule.output_fps(source_fps)
+        audio_from = input_path if getattr(reader, "audio_codec", None) else None
+        with AtomicOutput(output_path, is_folder) as target:
+            writer = open_writer(
+                target.temp, is_folder, output_path.suffix.lower(), out_fps, reader.width, reader.height, crf, audio_from
+            )
+            try:
+                summary = Pipeline(reader, writer, runner, schedule, scene_threshold, batch, progress, queue_size).run()
+            except BaseException:
+                writer.abort()
+                raise
+    finally:
+        reader.close()
+    summary.output_fps = float(out_fps)
+    return summary

@@ -1,0 +1,160 @@
+"""The `Runner` interface: one model on one backend, device and precision.
+
+The pipeline talks to every backend through this class and knows nothing else about it.
+
+Exchange format (both directions): numpy ``float32`` arrays, NCHW, RGB in [0, 1].
+``infer(img0, img1, t)`` takes ``img0``, ``img1`` of shape [N, 3, H, W], already padded by the
+caller to `Runner.pad_multiple`, and ``t`` of shape [N] (the fraction of the way from ``img0`` to
+``img1``), and returns the [N, 3, H, W] frames at ``t``.
+
+    with create_runner("torch", "rife-hdv3", device="cpu", precision="fp32") as runner:
+        middle = runner.infer(img0, img1, np.full([1], 0.5, np.float32))
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from vfi.core.errors import BackendUnavailable
+from vfi.runtime.model_source import ModelSpec, describe
+
+DEVICES = ("cpu", "cuda")
+PRECISIONS = ("fp32", "fp16")
+
+
+class Runner:
+    """Base class of the backends. Subclasses implement `_load`, `_infer`, `_close`, and name the
+    modules they import in `requires` (or override `is_available` / `version`).
+
+    Args:
+        model: a registered model name, a `.safetensors` checkpoint path, or a torch module that
+            carries a `ModelCard` in ``.card``.
+        device: "cpu" or "cuda".
+        precision: "fp32" or "fp16" (arithmetic precision inside the backend; the exchange format
+            stays float32).
+        threads: intra-op CPU threads, or None for the library's default.
+
+    Attributes:
+        card: the model card (available after `load`).
+        timings: wall time of each `infer` call in seconds, appended by `infer`.
+    """
+
+    #: backend name as typed on the command line; set by subclasses
+    name = "base"
+    #: modules the backend imports; the first one's version is the backend's version
+    requires: tuple[str, ...] = ()
+
+    def __init__(self, model: ModelSpec, device: str = "cpu", precision: str = "fp32", threads: int | None = None):
+        if device not in DEVICES:
+            raise BackendUnavailable(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
+        if precision not in PRECISIONS:
+            raise BackendUnavailable(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+        if threads is not None and threads < 1:
+            raise BackendUnavailable(f"--threads must be >= 1, got {threads}")
+        self.model = model
+        self.device = device
+        self.precision = precision
+        self.threads = threads
+        self.card = None
+        self.timings: list[float] = []
+        self._loaded = False
+
+    # -- class-level checks (used by `vfi doctor` and by create_runner) -------------------------
+
+    @classmethod
+    def is_available(cls) -> tuple[bool, str]:
+        """(True, "") when this backend can run here, else (False, reason in one line).
+
+        The default imports every module in `requires`; backends with more to check override it."""
+        import importlib
+
+        for module in cls.requires:
+            try:
+                importlib.import_module(module)
+            except Exception as exc:  # any import failure makes the backend unusable; report it
+                return False, f"{module} cannot be imported ({type(exc).__name__}: {exc})"
+        return True, ""
+
+    @classmethod
+    def version(cls) -> str:
+        """Version of the library behind this backend (`requires[0]`), or "-" when it is missing."""
+        import importlib
+
+        try:
+            return str(importlib.import_module(cls.requires[0]).__version__)
+        except Exception:  # missing or broken library: doctor shows "-"
+            return "-"
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def load(self) -> "Runner":
+        """Build or load the model on the backend; idempotent. Returns self."""
+        if not self._loaded:
+            self._load()
+            self._loaded = True
+        return self
+
+    def prepare(self, height: int, width: int) -> None:
+        """Build whatever the backend needs for padded frames of `height` x `width` (pixels), e.g.
+        an exported graph or engine, so that this one-off cost is not counted as inference time.
+        Optional: `infer` prepares on first use anyway. The base class does nothing."""
+        if not self._loaded:
+            self.load()
+
+    def infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """The frames at fractions `t` between `img0` and `img1` (see the module docstring)."""
+        if not self._loaded:
+            self.load()
+        t = np.asarray(t, dtype=np.float32).reshape(-1)
+        if img0.shape != img1.shape or img0.ndim != 4 or t.shape[0] != img0.shape[0]:
+            raise ValueError(f"infer expects img0, img1 [N,3,H,W] and t [N]; got {img0.shape}, {img1.shape}, {t.shape}")
+        start = time.perf_counter()
+        out = self._infer(np.ascontiguousarray(img0, np.float32), np.ascontiguousarray(img1, np.float32), t)
+        self.timings.append(time.perf_counter() - start)
+        return out
+
+    def close(self) -> None:
+        """Release the model and any device memory; idempotent."""
+        if self._loaded:
+            self._close()
+            self._loaded = False
+
+    def __enter__(self) -> "Runner":
+        return self.load()
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- properties from the card ----------------------------------------------------------------
+
+    @property
+    def pad_multiple(self) -> int:
+        """Input height and width must be multiples of this (pixels)."""
+        self._require_card()
+        return int(self.card.pad_multiple)
+
+    @property
+    def timestep_mode(self) -> str:
+        """"scalar", "map" or "fixed" (see `vfi.models.card.TIMESTEP_MODES`)."""
+        self._require_card()
+        return str(self.card.timestep_mode)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({describe(self.model)!r}, device={self.device!r}, precision={self.precision!r})"
+
+    # -- for subclasses ---------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        pass
+
+    def _require_card(self) -> None:
+        if self.card is None:
+            raise RuntimeError(f"{self!r} is not loaded; call load() or use it as a context manager")

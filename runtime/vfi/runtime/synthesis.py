@@ -1,0 +1,84 @@
+"""Making the in-between frames of one input pair with a runner.
+
+`synthesize` turns one padded pair and a list of fractions ``t`` into frames, in as few `infer`
+calls as the batch limit allows. Models whose timestep mode is "fixed" (they only predict the
+middle, t = 0.5) get dyadic fractions (1/2, 1/4, 3/4, ...) by recursive bisection: each level's
+midpoints are predicted from the frames of the level above, one batched call per level. Other
+fractions are refused for them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from vfi.core.errors import InputError
+
+
+def is_dyadic(t: float, max_depth: int = 10) -> bool:
+    """True when `t` is j / 2**m for some m <= `max_depth` (reachable by bisection)."""
+    return Fraction(t).limit_denominator(2**max_depth) == Fraction(t) and Fraction(t).denominator <= 2**max_depth
+
+
+def check_fixed_mode_factor(factor: int, model_name: str) -> None:
+    """Refuse a `--factor` that bisection cannot produce (not a power of two)."""
+    if factor & (factor - 1):
+        raise InputError(
+            f"model {model_name} predicts only the middle frame (t = 0.5); use --factor 2, 4, 8 or 16 "
+            f"(powers of two, made by repeated bisection), not {factor}"
+        )
+
+
+def _infer_batched(runner, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, batch: int | None) -> np.ndarray:
+    if batch is None or batch >= len(t):
+        return runner.infer(img0, img1, t)
+    parts = [runner.infer(img0[i : i + batch], img1[i : i + batch], t[i : i + batch]) for i in range(0, len(t), batch)]
+    return np.concatenate(parts)
+
+
+def synthesize(runner, img0: np.ndarray, img1: np.ndarray, steps: list[float], batch: int | None = None) -> np.ndarray:
+    """Frames at the fractions `steps` (each in (0, 1)) between `img0` and `img1`.
+
+    Args:
+        runner: a loaded `vfi.runtime.runner.Runner`.
+        img0, img1: float32 [1, 3, H, W] in [0, 1], padded to ``runner.pad_multiple``.
+        steps: fractions, in output order.
+        batch: most frames per `infer` call; None puts all of `steps` into one call.
+
+    Returns:
+        float32 [len(steps), 3, H, W].
+    """
+    if runner.timestep_mode == "fixed":
+        return _bisect(runner, img0, img1, steps, batch)
+    n = len(steps)
+    t = np.asarray(steps, dtype=np.float32)
+    return _infer_batched(runner, np.repeat(img0, n, axis=0), np.repeat(img1, n, axis=0), t, batch)
+
+
+def _bisect(runner, img0: np.ndarray, img1: np.ndarray, steps: list[float], batch: int | None) -> np.ndarray:
+    wanted = [Fraction(s) for s in steps]
+    for fraction in wanted:
+        if not is_dyadic(float(fraction)):
+            raise InputError(
+                f"model {runner.card.variant} predicts only t = 0.5; t = {float(fraction):.6f} cannot be reached by "
+                "bisection (use --factor with a power of two instead of --fps)"
+            )
+    known = {Fraction(0): img0[0], Fraction(1): img1[0]}
+    depth = max(f.denominator for f in wanted).bit_length() - 1
+    for level in range(1, depth + 1):
+        step = Fraction(1, 2**level)
+        # The level-`level` midpoints that are wanted or are ancestors of a wanted fraction: the
+        # middle of the level-(level-1) interval that contains it.
+        coarse = 2 ** (level - 1)
+        needed = sorted(
+            {Fraction(f.numerator * coarse // f.denominator, coarse) + step for f in wanted if f.denominator >= 2**level}
+        )
+        needed = [m for m in needed if m not in known]
+        if not needed:
+            continue
+        a = np.stack([known[m - step] for m in needed])
+        b = np.stack([known[m + step] for m in needed])
+        out = _infer_batched(runner, a, b, np.full(len(needed), 0.5, np.float32), batch)
+        known.update(zip(needed, out))
+    return np.stack([known[f] for f in wanted])

@@ -1,3 +1,0 @@
-from vfi.cli import main
-
-main()
