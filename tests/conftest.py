@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def rife_weights():
-    """Path of the imported pretrained RIFE HDv3 checkpoint; imports it on first use."""
+    """Path of the imported pretrained RIFE 4.0 checkpoint; imports it on first use."""
     from vfi.core.errors import VfiError
     from vfi.models.weights.rife_import import import_rife
 

@@ -22,11 +22,28 @@ def test_latency_stats_and_resolution_parsing():
 
 def test_bench_rows_skips_and_compare(tmp_path, rife_weights, capsys):
     first = tmp_path / "first.json"
-    main([
-        "bench", "--models", "rife-hdv3-fast", "--backends", "torch,onnxruntime,no-such-backend",
-        "--precision", "fp32,fp16", "--resolution", "64x64", "--runs", "2", "--warmup", "1",
-        "--threads", "1", "--json", str(first), "-q",
-    ])
+    main(
+        [
+            "bench",
+            "--models",
+            "rife-4.0-fast",
+            "--backends",
+            "torch,onnxruntime,no-such-backend",
+            "--precision",
+            "fp32,fp16",
+            "--resolution",
+            "64x64",
+            "--runs",
+            "2",
+            "--warmup",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+            str(first),
+            "-q",
+        ]
+    )
     result = json.loads(first.read_text())
     assert result["kind"] == "vfi-bench"
     assert result["machine"]["threads"] == 1 and result["machine"]["cpu"] and result["machine"]["cpu_cores"]
@@ -44,15 +61,33 @@ def test_bench_rows_skips_and_compare(tmp_path, rife_weights, capsys):
         assert row["host_peak_mb"] >= 0
     assert rows[("torch", "fp16")]["status"] == "skipped" and "fp16" in rows[("torch", "fp16")]["reason"]
     assert rows[("no-such-backend", "fp32")]["status"] == "skipped"
-    assert "unknown backend" in rows[("no-such-backend", "fp32")]["reason"]
+    assert "backend 'no-such-backend' is unknown" in rows[("no-such-backend", "fp32")]["reason"]
     out = capsys.readouterr().out
-    assert "rife-hdv3-fast" in out and "skipped" in out
+    assert "rife-4.0-fast" in out and "skipped" in out
 
     second = tmp_path / "second.json"
-    main([
-        "bench", "--models", "rife-hdv3-fast", "--backends", "torch", "--resolution", "64x64", "--runs", "2",
-        "--warmup", "1", "--threads", "1", "--json", str(second), "--compare", str(first), "-q",
-    ])
+    main(
+        [
+            "bench",
+            "--models",
+            "rife-4.0-fast",
+            "--backends",
+            "torch",
+            "--resolution",
+            "64x64",
+            "--runs",
+            "2",
+            "--warmup",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+            str(second),
+            "--compare",
+            str(first),
+            "-q",
+        ]
+    )
     comparison = json.loads(second.read_text())["comparison"]
     assert len(comparison["rows"]) == 1
     ratio = comparison["rows"][0]
@@ -65,8 +100,8 @@ def test_bench_random_init_label_for_model_without_weights(tmp_path, monkeypatch
     monkeypatch.setenv("VFI_CACHE_DIR", str(tmp_path / "cache"))
     from vfi.benchmarks.bench import model_for_bench
 
-    module, weights = model_for_bench("rife-hdv3-fast")
-    assert weights == "random-init" and module.card.variant == "rife-hdv3-fast"
+    module, weights = model_for_bench("rife-4.0-fast")
+    assert weights == "random-init" and module.card.variant == "rife-4.0-fast"
 
 
 def test_bench_unknown_model_and_bad_compare_file(tmp_path, capsys):
@@ -75,5 +110,5 @@ def test_bench_unknown_model_and_bad_compare_file(tmp_path, capsys):
     assert info.value.code == 2 and "unknown model" in capsys.readouterr().err
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(SystemExit):
-        main(["bench", "--models", "rife-hdv3-fast", "--resolution", "64x64", "--compare", str(tmp_path / "x.json")])
+        main(["bench", "--models", "rife-4.0-fast", "--resolution", "64x64", "--compare", str(tmp_path / "x.json")])
     assert "expected a vfi-bench JSON file" in capsys.readouterr().err

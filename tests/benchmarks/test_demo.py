@@ -19,7 +19,7 @@ def test_side_by_side_places_labelled_panels_left_to_right():
 
 
 def test_demo_restores_dropped_frames(tmp_path, rife_weights):
-    result = run_demo(tmp_path, model="rife-hdv3-fast", height=96, width=128, n_frames=5)
+    result = run_demo(tmp_path, model="rife-4.0-fast", height=96, width=128, n_frames=5)
     assert len(result.psnr) == 2
     assert result.mean_psnr > result.mean_averaging_psnr + 3.0
     for key in ("input", "video", "side_by_side", "frames"):

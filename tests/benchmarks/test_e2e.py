@@ -1,4 +1,4 @@
-"""benchmarks/e2e.py: one line without CUDA; --dry-run exercises the measuring logic on CPU."""
+"""vfi.benchmarks.e2e: one line without CUDA; --dry-run exercises the measuring logic on CPU."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def test_no_cuda_is_one_line(capsys):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    assert e2e.main(["--models", "rife-hdv3-fast"]) == 1
+    assert e2e.main(["--models", "rife-4.0-fast"]) == 1
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "needs a CUDA device" in out
 
@@ -20,7 +20,7 @@ def test_no_cuda_is_one_line(capsys):
 def test_dry_run_table(capsys):
     from vfi.benchmarks import e2e
 
-    assert e2e.main(["--dry-run", "--models", "rife-hdv3-fast", "--backends", "torch", "torch-fp16-graphs", "tensorrt"]) == 0
+    assert e2e.main(["--dry-run", "--models", "rife-4.0-fast", "--backends", "torch", "torch-fp16-graphs", "tensorrt"]) == 0
     table = capsys.readouterr().out.strip().splitlines()
     assert table[0].startswith("DRY RUN") and "p99 ms" in table[1]
     rows = table[2:]

@@ -13,9 +13,22 @@ from vfi.cli.app import main
 def test_eval_middlebury_layout_beats_frame_averaging(tmp_path, rife_weights, capsys):
     root = write_middlebury(tmp_path / "mb", sequences=("Alpha", "Beta"), height=64, width=80, shift=3)
     out = tmp_path / "eval.json"
-    main(["eval", "--dataset", "middlebury", "--root", str(root), "--model", "rife-hdv3-fast", "--json", str(out), "-q"])
+    main(["eval", "--dataset", "middlebury", "--root", str(root), "--model", "rife-4.0-fast", "--json", str(out), "-q"])
     result = json.loads(out.read_text())
-    for key in ("kind", "model", "weights", "backend", "dataset", "psnr", "ssim", "ie", "samples", "protocol", "machine", "libraries"):
+    for key in (
+        "kind",
+        "model",
+        "weights",
+        "backend",
+        "dataset",
+        "psnr",
+        "ssim",
+        "ie",
+        "samples",
+        "protocol",
+        "machine",
+        "libraries",
+    ):
         assert key in result
     assert result["kind"] == "vfi-eval" and result["weights"] == "pretrained" and result["count"] == 2
     assert [s["name"] for s in result["samples"]] == ["Alpha", "Beta"]
@@ -44,7 +57,7 @@ def test_eval_matches_vfi_interpolate_output(tmp_path, rife_weights):
     source.mkdir()
     Image.fromarray(triplet.frame0).save(source / "0.png")
     Image.fromarray(triplet.frame1).save(source / "1.png")
-    with create_runner("torch", "rife-hdv3-fast") as runner:
+    with create_runner("torch", "rife-4.0-fast") as runner:
         ours = predict(runner, triplet)
         interpolate(source, tmp_path / "out", runner, factor=2, scene_threshold=0)
     written = np.asarray(Image.open(tmp_path / "out" / "00001.png").convert("RGB"))
@@ -56,7 +69,7 @@ def test_eval_malformed_dataset_is_one_line_exit_2(tmp_path, capsys):
     (root / "input" / "Alpha").mkdir(parents=True)
     (root / "gt").mkdir()
     with pytest.raises(SystemExit) as info:
-        main(["eval", "--dataset", "middlebury", "--root", str(root), "--model", "rife-hdv3-fast"])
+        main(["eval", "--dataset", "middlebury", "--root", str(root), "--model", "rife-4.0-fast"])
     assert info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("vfi: error: middlebury: missing") and "frame10.png" in err

@@ -1,4 +1,4 @@
-"""CPU-side logic of benchmarks/kernels.py: arguments, case collection, table, JSON (dry run)."""
+"""CPU-side logic of vfi.benchmarks.kernels: arguments, case collection, table, JSON (dry run)."""
 
 from __future__ import annotations
 

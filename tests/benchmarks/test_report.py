@@ -13,7 +13,12 @@ from vfi.cli.app import main
 
 
 def test_pareto_front_keeps_points_nothing_beats():
-    points = [Point("a", "t", "fp32", 10, 30.0), Point("b", "t", "fp32", 20, 29.0), Point("c", "t", "fp32", 30, 33.0), Point("d", "t", "fp32", 40, 32.0)]
+    points = [
+        Point("a", "t", "fp32", 10, 30.0),
+        Point("b", "t", "fp32", 20, 29.0),
+        Point("c", "t", "fp32", 30, 33.0),
+        Point("d", "t", "fp32", 40, 32.0),
+    ]
     assert [p.model for p in pareto_front(points, higher_is_better=True)] == ["a", "c"]
     ie_points = [Point("a", "t", "fp32", 10, 3.0), Point("b", "t", "fp32", 20, 2.0), Point("c", "t", "fp32", 30, 2.5)]
     assert [p.model for p in pareto_front(ie_points, higher_is_better=False)] == ["a", "b"]
@@ -26,15 +31,38 @@ def test_published_figures_have_sources():
     for entry in published["models"]:
         assert entry["source"] in published["sources"]
     ifrnet_l = next(m for m in published["models"] if m["name"] == "IFRNet-L")
-    assert (ifrnet_l["params_m"], ifrnet_l["macs_t"], ifrnet_l["vimeo90k_psnr"], ifrnet_l["middlebury_ie"]) == (19.7, 0.79, 36.20, 1.846)
+    assert (ifrnet_l["params_m"], ifrnet_l["macs_t"], ifrnet_l["vimeo90k_psnr"], ifrnet_l["middlebury_ie"]) == (
+        19.7,
+        0.79,
+        36.20,
+        1.846,
+    )
 
 
 def test_report_writes_markdown_and_pareto_png(tmp_path, rife_weights):
     bench, evaluation = tmp_path / "bench.json", tmp_path / "eval.json"
-    main(["bench", "--models", "rife-hdv3-fast", "--backends", "torch", "--resolution", "64x64", "--runs", "2",
-          "--warmup", "0", "--threads", "1", "--json", str(bench), "-q"])
+    main(
+        [
+            "bench",
+            "--models",
+            "rife-4.0-fast",
+            "--backends",
+            "torch",
+            "--resolution",
+            "64x64",
+            "--runs",
+            "2",
+            "--warmup",
+            "0",
+            "--threads",
+            "1",
+            "--json",
+            str(bench),
+            "-q",
+        ]
+    )
     root = write_middlebury(tmp_path / "mb", sequences=("Alpha",), height=64, width=64)
-    main(["eval", "--dataset", "middlebury", "--root", str(root), "--model", "rife-hdv3-fast", "--json", str(evaluation), "-q"])
+    main(["eval", "--dataset", "middlebury", "--root", str(root), "--model", "rife-4.0-fast", "--json", str(evaluation), "-q"])
     # A second, slower and less accurate configuration, so the plot has a dominated point.
     data = json.loads(bench.read_text())
     slower = dict(data["rows"][0], backend="onnxruntime", latency_ms=data["rows"][0]["latency_ms"] * 3)
@@ -49,8 +77,8 @@ def test_report_writes_markdown_and_pareto_png(tmp_path, rife_weights):
     text = (out / "report.md").read_text()
     assert "| Model | Source | PSNR/SSIM | Middlebury IE | Params | MACs (T) | Runtime |" in text
     assert "| IFRNet-L | published [ifrnet] | 36.20/- (Vimeo90K) | 1.846 | 19.7M | 0.79 @ 720x1280 |" in text
-    assert "| rife-hdv3-fast | ours (pretrained) |" in text
-    assert "Pareto front: rife-hdv3-fast (torch fp32)." in text
+    assert "| rife-4.0-fast | ours (pretrained) |" in text
+    assert "Pareto front: rife-4.0-fast (torch fp32)." in text
     png = out / "pareto_middlebury_cpu_64x64.png"
     image = np.asarray(Image.open(png))
     assert image.shape[0] > 300 and image.shape[1] > 500

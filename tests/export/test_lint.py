@@ -1,4 +1,4 @@
-"""Every lint rule of `vfi.export.lint`, each triggered by a hand-built bad graph."""
+"""Every lint rule of `vfi.kernels.onnx_lint`, each triggered by a hand-built bad graph."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from vfi.core.errors import ExportError
-from vfi.export.lint import check, lint
+from vfi.kernels.onnx_lint import check, lint
 
 
 def _model(nodes, opset=18, inputs=("x",), outputs=("y",), dtype=TensorProto.FLOAT, initializers=(), domains=()):
     graph = helper.make_graph(
-        nodes, "g",
+        nodes,
+        "g",
         [helper.make_tensor_value_info(n, dtype, [1, 3, 4, 4]) for n in inputs],
         [helper.make_tensor_value_info(n, dtype, None) for n in outputs],
         initializer=list(initializers),
@@ -42,8 +43,13 @@ def test_float64_input_initializer_and_cast_refused():
     double_in = _model([helper.make_node("Relu", ["x"], ["y"])], dtype=TensorProto.DOUBLE)
     assert any("float64 input" in f for f in lint(double_in))
     init = numpy_helper.from_array(__import__("numpy").zeros([1], "float64"), name="c")
-    cast = _model([helper.make_node("Cast", ["x"], ["d"], to=TensorProto.DOUBLE), helper.make_node("Cast", ["d"], ["y"], to=TensorProto.FLOAT)],
-                  initializers=[init])
+    cast = _model(
+        [
+            helper.make_node("Cast", ["x"], ["d"], to=TensorProto.DOUBLE),
+            helper.make_node("Cast", ["d"], ["y"], to=TensorProto.FLOAT),
+        ],
+        initializers=[init],
+    )
     findings = lint(cast)
     assert any("casts to float64" in f for f in findings) and any("float64 initializer" in f for f in findings)
     assert any("float64 intermediate" in f for f in findings)  # from shape inference

@@ -1,4 +1,4 @@
-"""`vfi.export.onnx_export`: parity matrix (models x flavours x precisions), graph interface per
+"""`vfi.export.onnx_artifact`: parity matrix (models x flavours x precisions), graph interface per
 timestep mode, fp16 coordinate precision, dynamic shapes, sidecar contents."""
 
 from __future__ import annotations
@@ -9,22 +9,26 @@ import numpy as np
 import onnx
 import pytest
 
-from vfi.export.onnx_export import DEFAULT_OPSET, ExportOptions
-from vfi.export.validate import TOLERANCES, rendered_inputs, run_graph
+from vfi.core.graph_spec import DEFAULT_OPSET, DEFAULT_TOLERANCES, GraphSpec
+from vfi.export.onnx_artifact import ExportOptions
+from vfi.export.validate import run_graph
+
+SCALAR = GraphSpec("scalar")
 
 FLAVOURS = ("portable", "tensorrt")
 PRECISIONS = ("fp32", "fp16")
 
-# Pretrained RIFE HDv3 at its smallest legal size (pad multiple 64), about 15 s per export and
+# Pretrained RIFE 4.0 at its smallest legal size (pad multiple 64), about 15 s per export and
 # validation on 2 cores. Two full-model cells are marked slow (skip them with -m "not slow").
 MATRIX = [
-    pytest.param("rife-hdv3-fast", flavour, precision, id=f"rife-hdv3-fast-{flavour}-{precision}")
-    for flavour in FLAVOURS for precision in PRECISIONS
+    pytest.param("rife-4.0-fast", flavour, precision, id=f"rife-4.0-fast-{flavour}-{precision}")
+    for flavour in FLAVOURS
+    for precision in PRECISIONS
 ] + [
-    pytest.param("rife-hdv3", "tensorrt", "fp32", id="rife-hdv3-tensorrt-fp32"),
-    pytest.param("rife-hdv3", "portable", "fp16", id="rife-hdv3-portable-fp16"),
-    pytest.param("rife-hdv3", "portable", "fp32", id="rife-hdv3-portable-fp32", marks=pytest.mark.slow),
-    pytest.param("rife-hdv3", "tensorrt", "fp16", id="rife-hdv3-tensorrt-fp16", marks=pytest.mark.slow),
+    pytest.param("rife-4.0", "tensorrt", "fp32", id="rife-4.0-tensorrt-fp32"),
+    pytest.param("rife-4.0", "portable", "fp16", id="rife-4.0-portable-fp16"),
+    pytest.param("rife-4.0", "portable", "fp32", id="rife-4.0-portable-fp32", marks=pytest.mark.slow),
+    pytest.param("rife-4.0", "tensorrt", "fp16", id="rife-4.0-tensorrt-fp16", marks=pytest.mark.slow),
 ]
 
 
@@ -39,18 +43,20 @@ def _rife(name):
 
 @pytest.mark.parametrize("name,flavour,precision", MATRIX)
 def test_parity_matrix(name, flavour, precision, rife_weights, export_cache):
-    result = export_cache(f"{name}-{flavour}-{precision}", _rife(name), ExportOptions(flavour=flavour, precision=precision, shape=(64, 64)))
+    result = export_cache(
+        f"{name}-{flavour}-{precision}", _rife(name), ExportOptions(flavour=flavour, precision=precision, shape=(64, 64))
+    )
     parity = result.sidecar["parity"]
     frame = parity["outputs"]["frame"]
     assert parity["passed"] and frame["passed"]
     assert parity["runner"] == ("onnxruntime-cpu" if flavour == "portable" else "onnx-reference-evaluator")
-    assert frame["max_abs"] <= TOLERANCES[precision]["frame"].max_abs
+    assert frame["max_abs"] <= DEFAULT_TOLERANCES[precision].atol
     assert frame["psnr_db"] is None or frame["psnr_db"] > (60 if precision == "fp16" else 90)
     graph = onnx.load(str(result.path))
     domains = {n.domain for n in graph.graph.node}
     assert ("vfi" in domains) == (flavour == "tensorrt")
     # Re-run independently of the export's own validation: the graph on new rendered frames.
-    feeds = rendered_inputs("scalar", 1, 64, 64, seed=5)
+    feeds = SCALAR.rendered_inputs(1, 64, 64, seed=5)
     out = run_graph(result.path, feeds, flavour)["frame"]
     assert out.shape == (1, 3, 64, 64) and out.dtype == np.float32 and np.isfinite(out).all()
 
@@ -64,8 +70,9 @@ def _value_types(model) -> dict[str, int]:
 
 
 def test_fp16_portable_keeps_warp_coordinates_fp32(tiny_model, export_cache):
-    result = export_cache("tiny-portable-fp16", lambda: tiny_model("scalar"),
-                          ExportOptions(flavour="portable", precision="fp16", shape=(32, 32)))
+    result = export_cache(
+        "tiny-portable-fp16", lambda: tiny_model("scalar"), ExportOptions(flavour="portable", precision="fp16", shape=(32, 32))
+    )
     graph = onnx.load(str(result.path))
     types = _value_types(graph)
     grid_samples = [n for n in graph.graph.node if n.op_type == "GridSample"]
@@ -85,8 +92,9 @@ def test_fp16_tensorrt_warp_node_is_fp16_and_plugin_computes_coordinates_in_fp32
 
     from vfi.kernels.backward_warp import onnx_executor, triton_kernel
 
-    result = export_cache("tiny-tensorrt-fp16", lambda: tiny_model("scalar"),
-                          ExportOptions(flavour="tensorrt", precision="fp16", shape=(32, 32)))
+    result = export_cache(
+        "tiny-tensorrt-fp16", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", precision="fp16", shape=(32, 32))
+    )
     graph = onnx.load(str(result.path))
     types = _value_types(graph)
     warps = [n for n in graph.graph.node if n.op_type == "VfiBackwardWarp"]
@@ -95,11 +103,14 @@ def test_fp16_tensorrt_warp_node_is_fp16_and_plugin_computes_coordinates_in_fp32
     assert result.sidecar["plugins"] == [{"op": "backward_warp", "plugin": "VfiBackwardWarp", "namespace": "vfi", "version": "1"}]
 
 
-@pytest.mark.parametrize("mode,expected", [
-    ("scalar", {"img0": [1, 3, 16, 24], "img1": [1, 3, 16, 24], "timestep": [1, 1, 1, 1]}),
-    ("map", {"img0": [1, 3, 16, 24], "img1": [1, 3, 16, 24], "timestep": [1, 1, 16, 24]}),
-    ("fixed", {"img0": [1, 3, 16, 24], "img1": [1, 3, 16, 24]}),
-])
+@pytest.mark.parametrize(
+    "mode,expected",
+    [
+        ("scalar", {"img0": [1, 3, 16, 24], "img1": [1, 3, 16, 24], "timestep": [1, 1, 1, 1]}),
+        ("map", {"img0": [1, 3, 16, 24], "img1": [1, 3, 16, 24], "timestep": [1, 1, 16, 24]}),
+        ("fixed", {"img0": [1, 3, 16, 24], "img1": [1, 3, 16, 24]}),
+    ],
+)
 def test_interface_per_timestep_mode(mode, expected, tiny_model, export_cache):
     result = export_cache(f"tiny-{mode}", lambda: tiny_model(mode), ExportOptions(flavour="portable", shape=(16, 24)))
     graph = onnx.load(str(result.path))
@@ -118,20 +129,29 @@ def test_dynamic_export_runs_at_other_sizes_and_batches(tiny_model, export_cache
     assert dims == [["batch", 3, "height", "width"]] * 2 + [["batch", 1, 1, 1]] + [["batch", 3, "height", "width"]]
     model = tiny_model("scalar")
     for n, h, w in [(1, 8, 40), (3, 24, 16)]:
-        feeds = rendered_inputs("scalar", n, h, w)
+        feeds = SCALAR.rendered_inputs(n, h, w)
         out = run_graph(result.path, feeds, "portable")["frame"]
         with torch.inference_mode():
-            ref = model(torch.from_numpy(feeds["img0"]), torch.from_numpy(feeds["img1"]), torch.from_numpy(feeds["timestep"])).numpy()
+            ref = model(
+                torch.from_numpy(feeds["img0"]), torch.from_numpy(feeds["img1"]), torch.from_numpy(feeds["timestep"])
+            ).numpy()
         np.testing.assert_allclose(out, ref, atol=1e-5)
 
 
 def test_sidecar_contents(tiny_model, export_cache):
-    result = export_cache("tiny-tensorrt-fp32", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", shape=(16, 16), batch=2))
+    result = export_cache(
+        "tiny-tensorrt-fp32", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", shape=(16, 16), batch=2)
+    )
     side = json.loads(result.sidecar_path.read_text())
     assert result.sidecar_path.name == result.path.name + ".json"
     assert side["format"] == "vfi-artifact" and side["kind"] == "onnx" and side["artifact"] == result.path.name
     assert side["model_card"]["variant"] == "tiny-warp-scalar" and side["model_card"]["pad_multiple"] == 8
-    assert side["flavour"] == "tensorrt" and side["opset"] == DEFAULT_OPSET and side["precision"] == "fp32" and side["io_dtype"] == "float32"
+    assert (
+        side["flavour"] == "tensorrt"
+        and side["opset"] == DEFAULT_OPSET
+        and side["precision"] == "fp32"
+        and side["io_dtype"] == "float32"
+    )
     assert side["inputs"]["img0"] == [2, 3, 16, 16] and side["outputs"] == {"frame": [2, 3, 16, 16]}
     for tool in ("torch", "onnx", "onnxruntime"):
         assert side["tools"][tool] not in ("", "-")
@@ -143,11 +163,12 @@ def test_sidecar_contents(tiny_model, export_cache):
 
 
 def test_parity_failure_refuses_and_leaves_nothing(tiny_model, tmp_path, monkeypatch):
+    from vfi.core import graph_spec
     from vfi.core.errors import ExportError
-    from vfi.export import validate
-    from vfi.export.onnx_export import export_onnx
+    from vfi.core.tolerance import Tolerance
+    from vfi.export.onnx_artifact import export_onnx
 
-    monkeypatch.setitem(validate.TOLERANCES, "fp32", {"frame": validate.Tolerance(max_abs=-1.0, mean_abs=-1.0)})
+    monkeypatch.setitem(graph_spec.DEFAULT_TOLERANCES, "fp32", Tolerance(atol=-1.0, mean_atol=-1.0))
     with pytest.raises(ExportError, match="would pass at"):
         export_onnx(tiny_model("scalar"), tmp_path / "m.onnx", ExportOptions(flavour="portable", shape=(16, 16)))
     assert list(tmp_path.iterdir()) == []

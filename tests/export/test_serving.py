@@ -5,14 +5,20 @@ from __future__ import annotations
 import pytest
 
 from vfi.core.errors import InputError
-from vfi.export.onnx_export import ExportOptions
+from vfi.export.onnx_artifact import ExportOptions
 from vfi.export.pbtxt import Enum, dumps, loads
 from vfi.export.serving import write_repository
 
 
 def test_pbtxt_round_trip():
-    text = dumps({"name": "m", "max_batch_size": 4, "input": [{"name": "a", "data_type": Enum("TYPE_FP32"), "dims": [3, -1]}],
-                  "dynamic_batching": {"max_queue_delay_microseconds": 100}})
+    text = dumps(
+        {
+            "name": "m",
+            "max_batch_size": 4,
+            "input": [{"name": "a", "data_type": Enum("TYPE_FP32"), "dims": [3, -1]}],
+            "dynamic_batching": {"max_queue_delay_microseconds": 100},
+        }
+    )
     parsed = loads("# comment\n" + text)
     assert parsed["name"] == ["m"] and parsed["max_batch_size"] == [4]
     assert parsed["input"][0]["dims"] == [3, -1] and parsed["input"][0]["data_type"] == ["TYPE_FP32"]
@@ -24,7 +30,11 @@ def test_static_portable_graph(tiny_model, export_cache, tmp_path):
     folder = write_repository(result.path, tmp_path / "repo")
     assert (folder / "1" / "model.onnx").read_bytes() == result.path.read_bytes()
     config = loads((folder / "config.pbtxt").read_text())
-    assert config["name"] == ["tiny-warp-scalar"] and config["platform"] == ["onnxruntime_onnx"] and config["backend"] == ["onnxruntime"]
+    assert (
+        config["name"] == ["tiny-warp-scalar"]
+        and config["platform"] == ["onnxruntime_onnx"]
+        and config["backend"] == ["onnxruntime"]
+    )
     assert config["max_batch_size"] == [0] and "dynamic_batching" not in config
     assert [i["name"][0] for i in config["input"]] == ["img0", "img1", "timestep"]
     assert config["input"][0]["dims"] == [1, 3, 16, 24] and config["input"][2]["dims"] == [1, 1, 1, 1]
@@ -34,7 +44,9 @@ def test_static_portable_graph(tiny_model, export_cache, tmp_path):
 
 def test_dynamic_graph_gets_dynamic_batching(tiny_model, export_cache, tmp_path):
     result = export_cache("serve-dynamic", lambda: tiny_model("map"), ExportOptions(flavour="portable", dynamic=True))
-    config = loads((write_repository(result.path, tmp_path, name="vfi_map", max_batch_size=4, instances=2) / "config.pbtxt").read_text())
+    config = loads(
+        (write_repository(result.path, tmp_path, name="vfi_map", max_batch_size=4, instances=2) / "config.pbtxt").read_text()
+    )
     assert config["name"] == ["vfi_map"] and config["max_batch_size"] == [4]
     assert config["input"][0]["dims"] == [3, -1, -1] and config["input"][2]["dims"] == [1, -1, -1]
     assert config["dynamic_batching"][0]["max_queue_delay_microseconds"] == [100]
@@ -49,7 +61,7 @@ def test_tensorrt_flavour_graph_refused(tiny_model, export_cache, tmp_path):
 
 def test_engine_repository(tiny_model, export_cache, tmp_path):
     # An engine's sidecar made by the builder's own function; the plan bytes are a stand-in.
-    from vfi.export.sidecar import write_sidecar
+    from vfi.core.sidecar import write_sidecar
     from vfi.export.tensorrt_builder import BuildOptions, engine_sidecar, plan_profile
 
     result = export_cache("serve-engine-src", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", dynamic=True))

@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 
 from vfi.core.errors import InputError
-from vfi.export.onnx_export import ExportOptions
+from vfi.export.onnx_artifact import ExportOptions
 from vfi.export.shapes import Size, make_profile, parse_size
 from vfi.export.tensorrt_builder import BuildOptions, engine_sidecar, plan_profile
 
@@ -17,8 +17,9 @@ def test_parse_size():
     assert parse_size("720x1280", "--shape") == Size(1, 720, 1280)
     assert parse_size("2X64x96", "--min") == Size(2, 64, 96)
     for bad in ("720", "axb", "0x64", "1x2x3x4"):
-        with pytest.raises(InputError, match="--shape"):
-            parse_size(bad, "--shape")
+        with pytest.raises(InputError, match="shape") as info:
+            parse_size(bad, "shape")
+        assert info.value.parameters == ("shape",)
 
 
 def test_profile_static_graph_defaults_to_its_shape():
@@ -37,7 +38,7 @@ def test_profile_dynamic_graph():
     assert shapes["img0"] == ((1, 3, 64, 64), (2, 3, 1088, 1920), (2, 3, 1088, 1920))
     assert shapes["timestep"][0] == (1, 1, 64, 64)
     assert "timestep" not in make_profile(inputs, 32, "64x64", "64x64", "64x64").shapes("fixed")
-    with pytest.raises(InputError, match="give --min and --max"):
+    with pytest.raises(InputError, match="give min and max"):
         make_profile(inputs, 32, None, None, "1x64x64")
     with pytest.raises(InputError, match="pad multiple 32"):
         make_profile(inputs, 32, "1x60x64", None, "1x64x64")
@@ -46,31 +47,50 @@ def test_profile_dynamic_graph():
 
 
 def test_options_checked():
-    for options, match in [(BuildOptions(hardware_compat="any"), "hardware-compat"), (BuildOptions(workspace_mb=0), "workspace"),
-                           (BuildOptions(optimization_level=9), "opt-level"),
-                           (BuildOptions(exclude_lean_runtime=True), "add --version-compatible")]:
-        with pytest.raises(InputError, match=match):
+    for options, match, parameter in [
+        (BuildOptions(hardware_compat="any"), "hardware_compat 'any' is unknown", "hardware_compat"),
+        (BuildOptions(workspace_mb=0), "workspace_mb must be >= 1", "workspace_mb"),
+        (BuildOptions(optimization_level=9), "optimization_level must be 0..5", "optimization_level"),
+        (BuildOptions(exclude_lean_runtime=True), "set version_compatible too", "exclude_lean_runtime"),
+    ]:
+        with pytest.raises(InputError, match=match) as info:
             options.check()
+        assert info.value.parameters[0] == parameter
 
 
 def test_engine_sidecar(tiny_model, export_cache, tmp_path):
     result = export_cache("builder-src", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", dynamic=True))
-    options = BuildOptions(min="1x16x16", opt="1x32x32", max="1x64x64", workspace_mb=512, version_compatible=True,
-                           hardware_compat="ampere+", timing_cache=tmp_path / "t.cache")
+    options = BuildOptions(
+        min="1x16x16",
+        opt="1x32x32",
+        max="1x64x64",
+        workspace_mb=512,
+        version_compatible=True,
+        hardware_compat="ampere+",
+        timing_cache=tmp_path / "t.cache",
+    )
     side, profile = plan_profile(result.path, options)
     engine = engine_sidecar(result.path, side, tmp_path / "m.engine", profile, options, "11.0.0")
     assert engine["kind"] == "tensorrt-engine" and engine["artifact"] == "m.engine"
     assert engine["tools"]["tensorrt"] == "11.0.0" and engine["precision"] == "fp32"
     assert engine["model_card"] == side["model_card"]
-    assert engine["profiles"] == [{
-        "img0": {"min": [1, 3, 16, 16], "opt": [1, 3, 32, 32], "max": [1, 3, 64, 64]},
-        "img1": {"min": [1, 3, 16, 16], "opt": [1, 3, 32, 32], "max": [1, 3, 64, 64]},
-        "timestep": {"min": [1, 1, 1, 1], "opt": [1, 1, 1, 1], "max": [1, 1, 1, 1]},
-    }]
+    assert engine["profiles"] == [
+        {
+            "img0": {"min": [1, 3, 16, 16], "opt": [1, 3, 32, 32], "max": [1, 3, 64, 64]},
+            "img1": {"min": [1, 3, 16, 16], "opt": [1, 3, 32, 32], "max": [1, 3, 64, 64]},
+            "timestep": {"min": [1, 1, 1, 1], "opt": [1, 1, 1, 1], "max": [1, 1, 1, 1]},
+        }
+    ]
     assert engine["inputs"]["img0"] == [1, 3, "height", "width"]  # batch fixed at 1 by the profile
-    assert engine["builder"] == {"strongly_typed": True, "workspace_mb": 512, "timing_cache": str(tmp_path / "t.cache"),
-                                 "version_compatible": True, "exclude_lean_runtime": False, "hardware_compat": "ampere+",
-                                 "optimization_level": None}
+    assert engine["builder"] == {
+        "strongly_typed": True,
+        "workspace_mb": 512,
+        "timing_cache": str(tmp_path / "t.cache"),
+        "version_compatible": True,
+        "exclude_lean_runtime": False,
+        "hardware_compat": "ampere+",
+        "optimization_level": None,
+    }
     assert engine["plugins"][0] == {"op": "backward_warp", "plugin": "VfiBackwardWarp", "namespace": "vfi", "version": "1"}
     assert engine["source"]["flavour"] == "tensorrt" and engine["source"]["parity"]["passed"]
 
@@ -87,9 +107,9 @@ def _have_tensorrt_builder() -> tuple[bool, str]:
     if importlib.util.find_spec("tensorrt") is None:
         return False, "TensorRT is not installed (builder comes from NVIDIA's package index)"
     try:
-        from vfi.export.tensorrt_builder import import_tensorrt
+        from vfi.core.tensorrt import import_builder
 
-        import_tensorrt()
+        import_builder()
     except Exception as exc:  # reason for the skip
         return False, str(exc)
     return True, ""
@@ -102,14 +122,15 @@ def test_build_engine_and_run(tiny_model, export_cache, tmp_path):
         pytest.skip(reason)
     import numpy as np
 
+    from vfi.core.graph_spec import GraphSpec
     from vfi.export.tensorrt_builder import build_engine
-    from vfi.export.validate import rendered_inputs, run_graph
+    from vfi.export.validate import run_graph
     from vfi.runtime.backends import create_runner
 
     result = export_cache("builder-run", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", shape=(32, 32)))
     engine, side = build_engine(result.path, tmp_path / "m.engine", BuildOptions(timing_cache=tmp_path / "t.cache"))
     assert side.is_file() and (tmp_path / "t.cache").is_file()
-    feeds = rendered_inputs("scalar", 1, 32, 32)
+    feeds = GraphSpec("scalar").rendered_inputs(1, 32, 32)
     expected = run_graph(result.path, feeds, "tensorrt")["frame"]
     with create_runner("tensorrt", str(engine), device="cuda") as runner:
         out = runner.infer(feeds["img0"], feeds["img1"], feeds["timestep"].reshape(-1))
@@ -209,21 +230,38 @@ def recording_tensorrt(monkeypatch):
     state = {"recorder": _Recorder(trt), "plugins": []}
     trt.Builder = lambda logger: state["recorder"]
     trt.OnnxParser = lambda network, logger: state["recorder"]
-    monkeypatch.setattr(tensorrt_builder, "import_tensorrt", lambda: trt)
+    monkeypatch.setattr(tensorrt_builder, "import_builder", lambda: trt)
     monkeypatch.setattr(tensorrt_builder, "register_plugins", lambda plugins: state["plugins"].extend(plugins))
+    # The engine side of the parity check needs a GPU; here it records the plan it was given.
+    monkeypatch.setattr(
+        tensorrt_builder,
+        "plan_parity",
+        lambda plan, *a: (
+            state.setdefault("parity", bytes(plan))
+            and {"passed": state.get("parity_passes", True), "failures": ["output 'frame': max abs err 1"]}
+        ),
+    )
     return trt, state
 
 
 def test_build_engine_passes_every_option_to_tensorrt(recording_tensorrt, tiny_model, export_cache, tmp_path):
-    from vfi.export.sidecar import read_sidecar
+    from vfi.core.sidecar import read_sidecar
     from vfi.export.tensorrt_builder import build_engine
 
     trt, state = recording_tensorrt
     source = export_cache("builder-plumbing", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", dynamic=True))
     cache = tmp_path / "timing.cache"
-    options = BuildOptions(min="1x16x16", opt="2x32x48", max="4x64x64", workspace_mb=256, timing_cache=cache,
-                           version_compatible=True, exclude_lean_runtime=True, hardware_compat="ampere+",
-                           optimization_level=2)
+    options = BuildOptions(
+        min="1x16x16",
+        opt="2x32x48",
+        max="4x64x64",
+        workspace_mb=256,
+        timing_cache=cache,
+        version_compatible=True,
+        exclude_lean_runtime=True,
+        hardware_compat="ampere+",
+        optimization_level=2,
+    )
     engine, side = build_engine(source.path, tmp_path / "out" / "m.plan", options)
     recorder = state["recorder"]
     assert engine.read_bytes() == b"plan-bytes" and cache.read_bytes() == b"timing-cache-v1"
@@ -243,6 +281,7 @@ def test_build_engine_passes_every_option_to_tensorrt(recording_tensorrt, tiny_m
     assert sidecar["kind"] == "tensorrt-engine" and sidecar["tools"]["tensorrt"] == "11.4.0.106"
     assert sidecar["inputs"]["img0"] == ["batch", 3, "height", "width"]
     assert sorted(p.name for p in engine.parent.iterdir()) == ["m.plan", "m.plan.json"]
+    assert state["parity"] == b"plan-bytes" and sidecar["parity"]["passed"]  # checked before it was written
 
     state["recorder"] = _Recorder(trt)
     build_engine(source.path, tmp_path / "out" / "m2.plan", BuildOptions(min="1x16x16", max="1x64x64", timing_cache=cache))
@@ -250,15 +289,20 @@ def test_build_engine_passes_every_option_to_tensorrt(recording_tensorrt, tiny_m
     assert state["recorder"].flags == set() and state["recorder"].pools == {}
 
 
-@pytest.mark.parametrize("failure", ["parser", "builder"])
+@pytest.mark.parametrize("failure", ["parser", "builder", "parity"])
 def test_build_engine_failure_leaves_nothing_behind(failure, recording_tensorrt, tiny_model, export_cache, tmp_path):
     from vfi.core.errors import ExportError
     from vfi.export.tensorrt_builder import build_engine
 
     trt, state = recording_tensorrt
     state["recorder"] = _Recorder(trt, parse_ok=failure != "parser", plan=None if failure == "builder" else b"x")
+    state["parity_passes"] = failure != "parity"
     source = export_cache("builder-plumbing", lambda: tiny_model("scalar"), ExportOptions(flavour="tensorrt", dynamic=True))
-    message = "No importer registered for op: Mystery" if failure == "parser" else "could not build an engine"
+    message = {
+        "parser": "No importer registered for op: Mystery",
+        "builder": "could not build an engine",
+        "parity": "the engine disagrees with .*max abs err 1; nothing was written",
+    }[failure]
     with pytest.raises(ExportError, match=message):
         build_engine(source.path, tmp_path / "m.engine", BuildOptions(min="1x16x16", max="1x64x64"))
     assert list(tmp_path.iterdir()) == []

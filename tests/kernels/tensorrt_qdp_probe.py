@@ -57,8 +57,12 @@ def plugin_fields(trt, creator, attributes: dict) -> tuple[list, list[str], list
     """Node attributes -> PluginFields typed as the creator declares them (what TensorRT's ONNX
     parser does for a plugin node); also the declared fields the node lacks and the node
     attributes no field takes."""
-    dtypes = {trt.PluginFieldType.INT32: np.int32, trt.PluginFieldType.INT64: np.int64,
-              trt.PluginFieldType.FLOAT32: np.float32, trt.PluginFieldType.FLOAT64: np.float64}
+    dtypes = {
+        trt.PluginFieldType.INT32: np.int32,
+        trt.PluginFieldType.INT64: np.int64,
+        trt.PluginFieldType.FLOAT32: np.float32,
+        trt.PluginFieldType.FLOAT64: np.float64,
+    }
     fields, missing, declared = [], [], []
     for field in creator.field_names:
         declared.append(field.name)
@@ -90,8 +94,13 @@ def probe(requests: dict) -> dict:
         creator = _lib.QDP_CREATORS[plugin_id]
         registered = [(c.name, c.plugin_namespace, c.plugin_version) for c in trt.get_plugin_registry().all_creators]
         fields, missing, unused = plugin_fields(trt, creator, request["attributes"])
-        plugin = creator.create_plugin(spec.onnx_op_type, "vfi", trt.PluginFieldCollection(fields), trt.TensorRTPhase.BUILD,
-                                       trt.QuickPluginCreationRequest.UNKNOWN)
+        plugin = creator.create_plugin(
+            spec.onnx_op_type,
+            "vfi",
+            trt.PluginFieldCollection(fields),
+            trt.TensorRTPhase.BUILD,
+            trt.QuickPluginCreationRequest.UNKNOWN,
+        )
         ranks = [4] * len(definition.input_tensor_names)
         output_types = {}
         for input_types in request["input_types"]:
@@ -99,9 +108,13 @@ def probe(requests: dict) -> dict:
             output_types[",".join(input_types)] = [t.name for t in plugin.get_output_data_types(types_, ranks)]
         descs = [trtp.TensorDesc() for _ in definition.input_tensor_names]
         outputs = tuple(trtp.TensorDesc() for _ in range(definition.num_outputs))
-        combinations = sorted({",".join(t.name for t in combination.types)
-                               for autotune in definition.autotune_func(*descs, outputs)
-                               for combination in autotune._get_combinations()})
+        combinations = sorted(
+            {
+                ",".join(t.name for t in combination.types)
+                for autotune in definition.autotune_func(*descs, outputs)
+                for combination in autotune._get_combinations()
+            }
+        )
         report["ops"][name] = {
             "registered": [spec.onnx_op_type, "vfi", spec.plugin_version] in [list(r) for r in registered],
             "plugin_class": type(plugin).__name__,

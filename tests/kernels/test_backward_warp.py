@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
+from vfi.core.tolerance import assert_close
 from vfi.kernels.backward_warp import backward_warp
 from vfi.kernels.backward_warp.reference import backward_warp_grid_sample, backward_warp_reference
-from vfi.kernels.parity import assert_close
 from vfi.kernels.registry import OPS
 
 SPEC = OPS["backward_warp"]
@@ -44,10 +43,16 @@ class WarpModule(torch.nn.Module):
 
 def run_reference_evaluator(img, flow, tmp_path):
     from vfi.kernels.onnx_executors import reference_evaluator
-    from vfi.kernels.onnx_export import export_module
+    from vfi.kernels.onnx_exporter import export_module
 
-    path = export_module(WarpModule(), (img, flow), tmp_path / "warp_trt.onnx", flavour="tensorrt",
-                         input_names=["img", "flow"], output_names=["out"])
+    path = export_module(
+        WarpModule(),
+        (img, flow),
+        tmp_path / "warp_trt.onnx",
+        flavour="tensorrt",
+        input_names=["img", "flow"],
+        output_names=["out"],
+    )
     out = reference_evaluator(path).run(None, {"img": img.numpy(), "flow": flow.numpy()})[0]
     return torch.from_numpy(out)
 
@@ -55,10 +60,16 @@ def run_reference_evaluator(img, flow, tmp_path):
 def run_onnxruntime(img, flow, tmp_path):
     import onnxruntime as ort
 
-    from vfi.kernels.onnx_export import export_module
+    from vfi.kernels.onnx_exporter import export_module
 
-    path = export_module(WarpModule(), (img, flow), tmp_path / "warp_portable.onnx", flavour="portable",
-                         input_names=["img", "flow"], output_names=["out"])
+    path = export_module(
+        WarpModule(),
+        (img, flow),
+        tmp_path / "warp_portable.onnx",
+        flavour="portable",
+        input_names=["img", "flow"],
+        output_names=["out"],
+    )
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return torch.from_numpy(sess.run(None, {"img": img.numpy(), "flow": flow.numpy()})[0])
 
@@ -100,8 +111,12 @@ def test_parity_cpu(params, dtype, facet, tmp_path):
 def test_grid_sample_formula_equals_reference_float64(params):
     _, n, c, h, w, scale = params
     img, flow = make_inputs(n, c, h, w, scale)
-    assert_close(backward_warp_grid_sample(img, flow), backward_warp_reference(img, flow), SPEC.tolerance("float64"),
-                 "grid_sample composition vs reference")
+    assert_close(
+        backward_warp_grid_sample(img, flow),
+        backward_warp_reference(img, flow),
+        SPEC.tolerance("float64"),
+        "grid_sample composition vs reference",
+    )
 
 
 def test_identity_and_integer_shift():
@@ -127,7 +142,7 @@ def test_gradcheck_float64():
     img, flow = make_inputs(1, 2, 5, 6, 1.5, seed=3)
     # Keep sample positions away from integer coordinates and from the clamp boundary, where the
     # bilinear warp is not differentiable.
-    pos_frac = (flow - flow.floor())
+    pos_frac = flow - flow.floor()
     flow = flow - pos_frac + 0.3 + 0.4 * pos_frac
     xs = torch.arange(6, dtype=torch.float64)
     ys = torch.arange(5, dtype=torch.float64).view(5, 1)
@@ -187,11 +202,19 @@ def test_tensorrt_flavour_node(tmp_path):
     import onnx
 
     from vfi.kernels.backward_warp import onnx_lowering
-    from vfi.kernels.onnx_export import builtin_op_types, export_module
+    from vfi.kernels.onnx_exporter import export_module
+    from vfi.kernels.onnx_lint import builtin_op_types
 
     img, flow = make_inputs(1, 3, 5, 7, 2.0)
-    path = export_module(WarpModule(), (img.float(), flow.float()), tmp_path / "w.onnx", flavour="tensorrt",
-                         input_names=["img", "flow"], output_names=["out"], dynamic=True)
+    path = export_module(
+        WarpModule(),
+        (img.float(), flow.float()),
+        tmp_path / "w.onnx",
+        flavour="tensorrt",
+        input_names=["img", "flow"],
+        output_names=["out"],
+        dynamic=True,
+    )
     model = onnx.load(str(path))
     nodes = [n for n in model.graph.node if n.domain == "vfi"]
     assert [n.op_type for n in nodes] == [SPEC.onnx_op_type]
@@ -205,13 +228,15 @@ def test_tensorrt_flavour_node(tmp_path):
 def test_portable_flavour_is_gridsample_bilinear(tmp_path):
     import onnx
 
-    from vfi.kernels.onnx_export import default_opset, export_module
+    from vfi.core.graph_spec import DEFAULT_OPSET
+    from vfi.kernels.onnx_exporter import export_module
+    from vfi.kernels.onnx_lint import default_opset
 
     img, flow = make_inputs(1, 3, 5, 7, 2.0)
     path = export_module(WarpModule(), (img.float(), flow.float()), tmp_path / "p.onnx", flavour="portable")
     model = onnx.load(str(path))
     grid_samples = [n for n in model.graph.node if n.op_type == "GridSample"]
-    assert len(grid_samples) == 1 and default_opset(model) == 18
+    assert len(grid_samples) == 1 and default_opset(model) == DEFAULT_OPSET
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in grid_samples[0].attribute}
     assert attrs["mode"] == b"bilinear" and attrs["padding_mode"] == b"border" and attrs["align_corners"] == 1
     assert not any(n.domain == "vfi" for n in model.graph.node)
@@ -226,7 +251,7 @@ def test_ptx_generation_in_subprocess():
     assert ".version" in kernel.ptx and ".target sm_90" in kernel.ptx
     # Exactly what the plugin passes: img, flow (u64 pointers), C, H, W, P (u32), out (u64).
     assert len(kernel.params) == len(KERNEL_PARAMS) == 7
-    decl = kernel.ptx[kernel.ptx.index(f".entry {kernel.name}("):]
+    decl = kernel.ptx[kernel.ptx.index(f".entry {kernel.name}(") :]
     decl = decl[: decl.index(")")]
     kinds = [".u64" if ".u64" in d else ".u32" for d in decl.split(",")]
     assert kinds == [".u64", ".u64", ".u32", ".u32", ".u32", ".u32", ".u64"]
@@ -297,12 +322,13 @@ def test_tensorrt_engine_parity(tmp_path):
     import tensorrt as trt
 
     import vfi.kernels.backward_warp.trt_plugin  # noqa: F401  (registers vfi::VfiBackwardWarp)
-    from vfi.kernels.onnx_export import export_module
+    from vfi.kernels.onnx_exporter import export_module
 
     img, flow = make_inputs(1, 3, 33, 47, 6.0)
     img, flow = img.float(), flow.float()
-    path = export_module(WarpModule(), (img, flow), tmp_path / "w.onnx", flavour="tensorrt",
-                         input_names=["img", "flow"], output_names=["out"])
+    path = export_module(
+        WarpModule(), (img, flow), tmp_path / "w.onnx", flavour="tensorrt", input_names=["img", "flow"], output_names=["out"]
+    )
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network = builder.create_network(1 << int(trt.NetworkDefinitionCreationFlag.STRONGLY_TYPED))
@@ -372,7 +398,9 @@ def test_trt_plugin_aot_impl_with_stub_tensorrt(monkeypatch):
             def deco(fn):
                 registered[(kind, plugin_id)] = fn
                 return fn
+
             return deco
+
         return deco_factory
 
     class LaunchParams:

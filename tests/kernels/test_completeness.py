@@ -61,7 +61,7 @@ def test_parity_test_exists(name):
 
 @pytest.mark.parametrize("name", list(OPS))
 def test_onnx_op_type_is_not_builtin(name):
-    from vfi.kernels.onnx_export import builtin_op_types
+    from vfi.kernels.onnx_lint import builtin_op_types
 
     assert OPS[name].onnx_op_type not in builtin_op_types()
 

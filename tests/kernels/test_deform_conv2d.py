@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import torch
 
+from vfi.core.tolerance import assert_close
 from vfi.kernels.deform_conv2d import deform_conv2d, torch_op  # noqa: F401  (torch_op registers torch.ops.vfi.deform_conv2d)
 from vfi.kernels.deform_conv2d.reference import deform_conv2d_reference, output_size
-from vfi.kernels.parity import assert_close
 from vfi.kernels.registry import OPS
 
 SPEC = OPS["deform_conv2d"]
@@ -28,10 +28,31 @@ HAVE_CUDA = torch.cuda.is_available()
 # name -> geometry. Odd sizes everywhere; offsets drawn as integer part * scale + a fraction in
 # [0.1, 0.9] so no sample sits on an integer coordinate (bilinear kink) -- needed by gradcheck.
 CASES = {
-    "base": dict(n=1, cin=4, h=7, w=9, cout=6, k=(3, 3), stride=1, padding=1, dilation=1, groups=1, og=1, mask=True, bias=True, scale=2),
-    "s2_d2_g2_og2_nomask": dict(n=2, cin=4, h=9, w=7, cout=4, k=(3, 3), stride=2, padding=0, dilation=2, groups=2, og=2, mask=False, bias=False, scale=2),
-    "large_offsets": dict(n=1, cin=4, h=6, w=7, cout=3, k=(3, 3), stride=1, padding=2, dilation=1, groups=1, og=2, mask=True, bias=True, scale=8),
-    "rect_kernel": dict(n=1, cin=2, h=5, w=8, cout=5, k=(2, 3), stride=(1, 2), padding=(1, 0), dilation=(2, 1), groups=1, og=1, mask=True, bias=False, scale=1),
+    "base": dict(
+        n=1, cin=4, h=7, w=9, cout=6, k=(3, 3), stride=1, padding=1, dilation=1, groups=1, og=1, mask=True, bias=True, scale=2
+    ),
+    "s2_d2_g2_og2_nomask": dict(
+        n=2, cin=4, h=9, w=7, cout=4, k=(3, 3), stride=2, padding=0, dilation=2, groups=2, og=2, mask=False, bias=False, scale=2
+    ),
+    "large_offsets": dict(
+        n=1, cin=4, h=6, w=7, cout=3, k=(3, 3), stride=1, padding=2, dilation=1, groups=1, og=2, mask=True, bias=True, scale=8
+    ),
+    "rect_kernel": dict(
+        n=1,
+        cin=2,
+        h=5,
+        w=8,
+        cout=5,
+        k=(2, 3),
+        stride=(1, 2),
+        padding=(1, 0),
+        dilation=(2, 1),
+        groups=1,
+        og=1,
+        mask=True,
+        bias=False,
+        scale=1,
+    ),
 }
 
 
@@ -46,11 +67,21 @@ def make_inputs(case, dtype=torch.float64, seed=0):
     offset = whole + 0.1 + 0.8 * torch.rand(whole.shape, generator=g, dtype=torch.float64)
     mask = torch.rand(case["n"], taps, ho, wo, generator=g, dtype=torch.float64) if case["mask"] else None
     fan_in = case["cin"] // case["groups"] * kh * kw
-    weight = torch.randn(case["cout"], case["cin"] // case["groups"], kh, kw, generator=g, dtype=torch.float64) / fan_in ** 0.5
+    weight = torch.randn(case["cout"], case["cin"] // case["groups"], kh, kw, generator=g, dtype=torch.float64) / fan_in**0.5
     bias = torch.randn(case["cout"], generator=g, dtype=torch.float64) if case["bias"] else None
     conv = lambda t: t.to(dtype) if t is not None else None  # noqa: E731
-    return (conv(x), conv(offset), conv(mask), conv(weight), conv(bias),
-            case["stride"], case["padding"], case["dilation"], case["groups"], case["og"])
+    return (
+        conv(x),
+        conv(offset),
+        conv(mask),
+        conv(weight),
+        conv(bias),
+        case["stride"],
+        case["padding"],
+        case["dilation"],
+        case["groups"],
+        case["og"],
+    )
 
 
 def reference(case):
@@ -72,9 +103,19 @@ def test_reference_matches_onnx_deformconv(name):
     x, off, mask, w, b, s, p, d, g, og = make_inputs(CASES[name])
     pair = lambda v: [v, v] if isinstance(v, int) else list(v)  # noqa: E731
     pads = pair(p)
-    got = DeformConv.eval(x.numpy(), w.numpy(), off.numpy(), None if b is None else b.numpy(),
-                          None if mask is None else mask.numpy(), dilations=pair(d), group=g,
-                          kernel_shape=list(w.shape[2:]), offset_group=og, pads=pads + pads, strides=pair(s))
+    got = DeformConv.eval(
+        x.numpy(),
+        w.numpy(),
+        off.numpy(),
+        None if b is None else b.numpy(),
+        None if mask is None else mask.numpy(),
+        dilations=pair(d),
+        group=g,
+        kernel_shape=list(w.shape[2:]),
+        offset_group=og,
+        pads=pads + pads,
+        strides=pair(s),
+    )
     # onnx.reference normalises grid coordinates and back in float32-ish arithmetic: ~1e-6.
     assert_close(got, reference(CASES[name]), SPEC.tolerance("float32"), f"onnx.reference DeformConv {name}")
 
@@ -158,8 +199,11 @@ def test_gradcheck(name):
 
 def test_opcheck_fake_and_schema():
     x, off, mask, w, b, s, p, d, g, og = make_inputs(CASES["base"], torch.float32)
-    torch.library.opcheck(torch.ops.vfi.deform_conv2d.default, (x, off, mask, w, b, [s, s], [p, p], [d, d], g, og),
-                          test_utils=("test_schema", "test_faketensor", "test_autograd_registration"))
+    torch.library.opcheck(
+        torch.ops.vfi.deform_conv2d.default,
+        (x, off, mask, w, b, [s, s], [p, p], [d, d], g, og),
+        test_utils=("test_schema", "test_faketensor", "test_autograd_registration"),
+    )
 
 
 # ---------------------------------------------------------------- ONNX
@@ -196,14 +240,24 @@ def test_onnx_tensorrt_flavour_reference_executor(name):
     from onnx.reference import ReferenceEvaluator
 
     from vfi.kernels.deform_conv2d.onnx_executor import VfiDeformConv2d
-    from vfi.kernels.onnx_export import lint
+    from vfi.kernels.onnx_lint import lint
 
     model, feeds = _export(CASES[name], "tensorrt", 18)
     nodes = [n for n in model.graph.node if n.domain == "vfi"]
     assert [n.op_type for n in nodes] == [SPEC.onnx_op_type]
     attrs = {a.name for a in nodes[0].attribute}
-    assert {"plugin_namespace", "plugin_version", "kernel_shape", "stride", "padding", "dilation", "groups",
-            "offset_groups", "has_mask", "has_bias"} <= attrs
+    assert {
+        "plugin_namespace",
+        "plugin_version",
+        "kernel_shape",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "offset_groups",
+        "has_mask",
+        "has_bias",
+    } <= attrs
     assert lint(model) == []
     got = ReferenceEvaluator(model, new_ops=[VfiDeformConv2d]).run(None, feeds)[0]
     assert_close(got, reference(CASES[name]), SPEC.tolerance("float32"), f"onnx reference executor {name}")
@@ -289,8 +343,11 @@ def run_tensorrt(model, feeds: dict, plugin_module: str):
         context.set_input_shape(name, tuple(tensor.shape))
         context.set_tensor_address(name, tensor.data_ptr())
     out_name = model.graph.output[0].name
-    out = torch.empty(tuple(context.get_tensor_shape(out_name)), device="cuda",
-                      dtype=torch.float16 if engine.get_tensor_dtype(out_name) == trt.float16 else torch.float32)
+    out = torch.empty(
+        tuple(context.get_tensor_shape(out_name)),
+        device="cuda",
+        dtype=torch.float16 if engine.get_tensor_dtype(out_name) == trt.float16 else torch.float32,
+    )
     context.set_tensor_address(out_name, out.data_ptr())
     assert context.execute_async_v3(torch.cuda.current_stream().cuda_stream)
     torch.cuda.synchronize()
@@ -320,11 +377,17 @@ def test_flop_counter():
     n, cin, h, wd = x.shape
     cout, cin_g, kh, kw = w.shape
     ho, wo = off.shape[2:]
-    expected = (2 * n * cout * ho * wo * cin_g * kh * kw       # GEMM
-                + n * cin * kh * kw * ho * wo * 9              # blend (8) + modulation (1)
-                + n * og * kh * kw * ho * wo * 10              # coordinates and corner weights
-                + n * cout * ho * wo)                          # bias
-    assert counter.get_total_flops() == expected == deform_conv2d_flops(x.shape, off.shape, mask.shape, w.shape, b.shape, s, p, d, g, og)
+    expected = (
+        2 * n * cout * ho * wo * cin_g * kh * kw  # GEMM
+        + n * cin * kh * kw * ho * wo * 9  # blend (8) + modulation (1)
+        + n * og * kh * kw * ho * wo * 10  # coordinates and corner weights
+        + n * cout * ho * wo
+    )  # bias
+    assert (
+        counter.get_total_flops()
+        == expected
+        == deform_conv2d_flops(x.shape, off.shape, mask.shape, w.shape, b.shape, s, p, d, g, og)
+    )
 
 
 def test_bench_cases_run_on_cpu():

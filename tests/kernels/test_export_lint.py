@@ -8,7 +8,8 @@ import torch
 from onnx import TensorProto, helper
 
 from vfi.core.errors import ExportError
-from vfi.kernels.onnx_export import check, export_module, lint
+from vfi.kernels.onnx_exporter import export_module
+from vfi.kernels.onnx_lint import check, lint
 
 
 def _graph_with(node, opset, extra_opsets=()):
@@ -58,8 +59,9 @@ def test_export_module_runs_lint_on_written_graph(tmp_path, monkeypatch):
     class M(torch.nn.Module):
         def forward(self, x):
             if torch.onnx.is_in_onnx_export():
-                return torch.onnx.ops.symbolic("vfi::Relu", (x,), {"plugin_version": "1", "plugin_namespace": "vfi"},
-                                               dtype=x.dtype, shape=x.shape, version=1)
+                return torch.onnx.ops.symbolic(
+                    "vfi::Relu", (x,), {"plugin_version": "1", "plugin_namespace": "vfi"}, dtype=x.dtype, shape=x.shape, version=1
+                )
             return x
 
     with pytest.raises(ExportError, match="built-in"):

@@ -16,7 +16,7 @@ import sys
 import pytest
 import torch
 
-from vfi.kernels.parity import assert_close
+from vfi.core.tolerance import assert_close
 from vfi.kernels.registry import OPS
 from vfi.kernels.sparse_conv2d import sparse_conv2d, torch_op  # noqa: F401  (torch_op registers the op)
 from vfi.kernels.sparse_conv2d.reference import cpu_gather_conv, output_size, sparse_conv2d_reference
@@ -64,8 +64,14 @@ def as_dtype(args, dtype):
     return tuple(a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
 
 
-MATRIX = [("base", "random", True), ("base", "empty", True), ("base", "full", False), ("s2_d2", "blobs", False),
-          ("s2_d2", "random", True), ("rect", "blobs", True)]
+MATRIX = [
+    ("base", "random", True),
+    ("base", "empty", True),
+    ("base", "full", False),
+    ("s2_d2", "blobs", False),
+    ("s2_d2", "random", True),
+    ("rect", "blobs", True),
+]
 
 
 # ---------------------------------------------------------------- reference / CPU path
@@ -82,8 +88,12 @@ def test_reference_is_masked_dense_conv():
 @pytest.mark.parametrize("name,mask_kind,fallback", MATRIX)
 def test_cpu_gather_path(name, mask_kind, fallback):
     args = make_inputs(CASES[name], mask_kind, fallback)
-    assert_close(cpu_gather_conv(*args), reference(CASES[name], mask_kind, fallback), SPEC.tolerance("float64"),
-                 f"cpu gather {name} {mask_kind}")
+    assert_close(
+        cpu_gather_conv(*args),
+        reference(CASES[name], mask_kind, fallback),
+        SPEC.tolerance("float64"),
+        f"cpu gather {name} {mask_kind}",
+    )
 
 
 def test_reference_rejects_non_bool_mask():
@@ -111,8 +121,12 @@ def _triton(args, device, dense_kernel):
 @pytest.mark.parametrize("name,mask_kind,fallback", MATRIX[:4])
 def test_triton_interpreter(name, mask_kind, fallback, dtype, kernel):
     args = as_dtype(make_inputs(CASES[name], mask_kind, fallback), dtype)
-    assert_close(_triton(args, "cpu", kernel == "tile_skipping"), reference(CASES[name], mask_kind, fallback),
-                 SPEC.tolerance(dtype), f"triton[interp,{kernel}] {name} {mask_kind} {dtype}")
+    assert_close(
+        _triton(args, "cpu", kernel == "tile_skipping"),
+        reference(CASES[name], mask_kind, fallback),
+        SPEC.tolerance(dtype),
+        f"triton[interp,{kernel}] {name} {mask_kind} {dtype}",
+    )
 
 
 @pytest.mark.gpu
@@ -122,8 +136,12 @@ def test_triton_interpreter(name, mask_kind, fallback, dtype, kernel):
 @pytest.mark.parametrize("name,mask_kind,fallback", MATRIX)
 def test_triton_gpu(name, mask_kind, fallback, dtype, kernel):
     args = as_dtype(make_inputs(CASES[name], mask_kind, fallback), dtype)
-    assert_close(_triton(args, "cuda", kernel == "tile_skipping"), reference(CASES[name], mask_kind, fallback),
-                 SPEC.tolerance(dtype), f"triton[cuda,{kernel}] {name} {mask_kind} {dtype}")
+    assert_close(
+        _triton(args, "cuda", kernel == "tile_skipping"),
+        reference(CASES[name], mask_kind, fallback),
+        SPEC.tolerance(dtype),
+        f"triton[cuda,{kernel}] {name} {mask_kind} {dtype}",
+    )
 
 
 # ---------------------------------------------------------------- torch op
@@ -163,8 +181,11 @@ def test_gradcheck_dense_masked_backward(fallback):
 
 def test_opcheck_fake_and_schema():
     x, mask, w, b, fb, s, p, d = make_inputs(CASES["base"], dtype=torch.float32)
-    torch.library.opcheck(torch.ops.vfi.sparse_conv2d.default, (x, mask, w, b, fb, [s, s], [p, p], [d, d]),
-                          test_utils=("test_schema", "test_faketensor", "test_autograd_registration"))
+    torch.library.opcheck(
+        torch.ops.vfi.sparse_conv2d.default,
+        (x, mask, w, b, fb, [s, s], [p, p], [d, d]),
+        test_utils=("test_schema", "test_faketensor", "test_autograd_registration"),
+    )
 
 
 # ---------------------------------------------------------------- ONNX
@@ -188,8 +209,9 @@ def _export(case, mask_kind, fallback, flavour):
 
     x, mask, _, _, fb, *_ = make_inputs(case, mask_kind, True, torch.float32)
     with onnx_flavour(flavour):
-        program = torch.onnx.export(_Net(case, fallback).eval(), (x, mask, fb), dynamo=True, opset_version=18,
-                                    verbose=False, report=False)
+        program = torch.onnx.export(
+            _Net(case, fallback).eval(), (x, mask, fb), dynamo=True, opset_version=18, verbose=False, report=False
+        )
     model = program.model_proto
     feeds = {i.name: t.numpy() for i, t in zip(model.graph.input, (x, mask, fb))}
     return model, feeds
@@ -199,14 +221,22 @@ def _export(case, mask_kind, fallback, flavour):
 def test_onnx_tensorrt_flavour_reference_executor(name, mask_kind, fallback):
     from onnx.reference import ReferenceEvaluator
 
-    from vfi.kernels.onnx_export import lint
+    from vfi.kernels.onnx_lint import lint
     from vfi.kernels.sparse_conv2d.onnx_executor import VfiSparseConv2d
 
     model, feeds = _export(CASES[name], mask_kind, fallback, "tensorrt")
     nodes = [n for n in model.graph.node if n.domain == "vfi"]
     assert [n.op_type for n in nodes] == [SPEC.onnx_op_type]
-    assert {"plugin_namespace", "plugin_version", "kernel_shape", "stride", "padding", "dilation", "has_bias",
-            "has_fallback"} <= {a.name for a in nodes[0].attribute}
+    assert {
+        "plugin_namespace",
+        "plugin_version",
+        "kernel_shape",
+        "stride",
+        "padding",
+        "dilation",
+        "has_bias",
+        "has_fallback",
+    } <= {a.name for a in nodes[0].attribute}
     assert lint(model) == []
     got = ReferenceEvaluator(model, new_ops=[VfiSparseConv2d]).run(None, feeds)[0]
     assert_close(got, reference(CASES[name], mask_kind, fallback), SPEC.tolerance("float32"), f"onnx reference executor {name}")
@@ -252,8 +282,12 @@ def test_ptx_compiles_for_sm90():
 def test_trt_plugin_import_without_tensorrt():
     from vfi.core.errors import BackendUnavailable
 
-    proc = subprocess.run([sys.executable, "-c", "import vfi.kernels.sparse_conv2d.trt_plugin"], capture_output=True,
-                          text=True, env=dict(os.environ))
+    proc = subprocess.run(
+        [sys.executable, "-c", "import vfi.kernels.sparse_conv2d.trt_plugin"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+    )
     assert proc.returncode != 0 and "BackendUnavailable" in proc.stderr and "TensorRT" in proc.stderr
     with pytest.raises(BackendUnavailable):
         import vfi.kernels.sparse_conv2d.trt_plugin  # noqa: F401

@@ -21,15 +21,16 @@ import onnx
 import pytest
 import torch
 
-from vfi.kernels.onnx_export import export_module
+from vfi.kernels.onnx_exporter import export_module
 from vfi.kernels.registry import OPS
 
 PROBE = Path(__file__).with_name("tensorrt_qdp_probe.py")
 ONNX_TO_TRT = {onnx.TensorProto.FLOAT: "FLOAT", onnx.TensorProto.FLOAT16: "HALF", onnx.TensorProto.BOOL: "BOOL"}
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16}
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("tensorrt_lean") is None,
-                                reason="TensorRT's lean runtime is not installed (pip install -e '.[dev]')")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("tensorrt_lean") is None, reason="TensorRT's lean runtime is not installed (pip install -e '.[dev]')"
+)
 
 
 def _warp_inputs():
@@ -42,22 +43,32 @@ def _deform_inputs():
 
 
 def _sparse_inputs():
-    return torch.rand(1, 4, 16, 16), torch.rand(1, 1, 16, 16) > 0.5, torch.randn(5, 4, 3, 3), torch.randn(5), torch.rand(1, 5, 16, 16)
+    return (
+        torch.rand(1, 4, 16, 16),
+        torch.rand(1, 1, 16, 16) > 0.5,
+        torch.randn(5, 4, 3, 3),
+        torch.randn(5),
+        torch.rand(1, 5, 16, 16),
+    )
 
 
 def _call(public: str, **attributes):
     """The op's public function (what models call, and what the exporter lowers) with `attributes`."""
+
     def call(*tensors):
         module_name, _, function = public.partition(":")
         return getattr(importlib.import_module(module_name), function)(*tensors, **attributes)
+
     return call
 
 
 #: op -> (inputs, call with non-default attributes). A registered op missing here fails the test.
 CALLS = {
     "backward_warp": (_warp_inputs, _call("vfi.kernels.backward_warp:backward_warp")),
-    "deform_conv2d": (_deform_inputs, _call("vfi.kernels.deform_conv2d:deform_conv2d", stride=2, padding=1, groups=2,
-                                            offset_groups=2)),
+    "deform_conv2d": (
+        _deform_inputs,
+        _call("vfi.kernels.deform_conv2d:deform_conv2d", stride=2, padding=1, groups=2, offset_groups=2),
+    ),
     "sparse_conv2d": (_sparse_inputs, _call("vfi.kernels.sparse_conv2d:sparse_conv2d", padding=1)),
 }
 
@@ -83,8 +94,10 @@ def _custom_node(name: str, precision: str, tmp_path: Path) -> tuple[dict, list[
     assert node.op_type == OPS[name].onnx_op_type
     types = {v.name: v.type.tensor_type.elem_type for v in [*model.graph.input, *model.graph.value_info]}
     types.update({i.name: i.data_type for i in model.graph.initializer})
-    return ({a.name: onnx.helper.get_attribute_value(a) for a in node.attribute},
-            [ONNX_TO_TRT[types[name]] for name in node.input])
+    return (
+        {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute},
+        [ONNX_TO_TRT[types[name]] for name in node.input],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +110,12 @@ def tensorrt_report(tmp_path_factory):
         requests[name] = {"attributes": attributes, "input_types": [types for _, types in nodes.values()]}
         exported[name] = nodes
     (folder / "request.json").write_text(json.dumps(requests))
-    run = subprocess.run([sys.executable, str(PROBE), str(folder / "request.json"), str(folder / "report.json")],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, str(PROBE), str(folder / "request.json"), str(folder / "report.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads((folder / "report.json").read_text()), exported
 
@@ -136,4 +153,5 @@ def test_exported_io_types_are_offered_by_the_plugin(name, precision, tensorrt_r
     assert output_type == float_type
     assert ",".join([*input_types, output_type]) in op["type_combinations"], (
         f"TensorRT would find no format combination for the {precision} node: {input_types} -> {output_type}; "
-        f"the plugin offers {op['type_combinations']}")
+        f"the plugin offers {op['type_combinations']}"
+    )

@@ -154,12 +154,20 @@ def test_onnx_export_runs_under_onnxruntime(flavour, tmp_path):
     import onnx
     import onnxruntime as ort
 
-    from vfi.kernels.onnx_export import export_module
+    from vfi.kernels.onnx_exporter import export_module
 
     model = tiny()
     img0, img1 = frames()
-    path = export_module(model, (img0, img1), tmp_path / f"cain_{flavour}.onnx", flavour=flavour, opset=18,
-                         input_names=["img0", "img1"], output_names=["frame"], dynamic=True)
+    path = export_module(
+        model,
+        (img0, img1),
+        tmp_path / f"cain_{flavour}.onnx",
+        flavour=flavour,
+        opset=18,
+        input_names=["img0", "img1"],
+        output_names=["frame"],
+        dynamic=True,
+    )
     graph = onnx.load(str(path)).graph
     assert all(node.domain in ("", "ai.onnx") for node in graph.node), "CAIN needs no custom ops"
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

@@ -170,11 +170,18 @@ def test_save_load_round_trip(tmp_path):
 def _export(model, flavour, opset, tmp_path):
     import onnx
 
-    from vfi.kernels.onnx_export import export_module
+    from vfi.kernels.onnx_exporter import export_module
 
     img0, img1 = frames()
-    path = export_module(model, (img0, img1), tmp_path / f"cspa_{flavour}.onnx", flavour=flavour, opset=opset,
-                         input_names=["img0", "img1"], output_names=["frame"])
+    path = export_module(
+        model,
+        (img0, img1),
+        tmp_path / f"cspa_{flavour}.onnx",
+        flavour=flavour,
+        opset=opset,
+        input_names=["img0", "img1"],
+        output_names=["frame"],
+    )
     with torch.no_grad():
         expected = model(img0, img1).numpy()
     return onnx.load(str(path)), {"img0": img0.numpy(), "img1": img1.numpy()}, expected

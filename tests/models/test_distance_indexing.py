@@ -1,4 +1,4 @@
-"""Distance indexing: the map-taking variants (ifrnet-di, rife-hdv3-di) and iterative
+"""Distance indexing: the map-taking variants (ifrnet-di, rife-4.0-di) and iterative
 reference-based inference."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import torch
 
 import vfi.models as vm
 from vfi.core.errors import InputError
-from vfi.models.distance_indexing import RIFEHDv3DI, iterative_inference
+from vfi.models.distance_indexing import RIFEDI, iterative_inference
 
-#: A multiple of both models' pad multiples (IFRNet 16, RIFE HDv3 64).
+#: A multiple of both models' pad multiples (IFRNet 16, RIFE 4.0 64).
 HEIGHT, WIDTH = 64, 128
 #: Small RIFE widths: the architecture is the same, the test is fast.
 TINY_RIFE = {"block_widths": (8, 8, 8, 8), "context_width": 2}
@@ -29,25 +29,25 @@ def frames(n=1, height=HEIGHT, width=WIDTH):
 
 @pytest.fixture(scope="module")
 def models():
-    return {"ifrnet-di": make("ifrnet-di", **TINY_IFRNET), "rife-hdv3-di": make("rife-hdv3-di", **TINY_RIFE)}
+    return {"ifrnet-di": make("ifrnet-di", **TINY_IFRNET), "rife-4.0-di": make("rife-4.0-di", **TINY_RIFE)}
 
 
 def test_variants_declare_map_timesteps():
-    for name in ("ifrnet-di", "rife-hdv3-di"):
+    for name in ("ifrnet-di", "rife-4.0-di"):
         model = vm.create(name)
         assert model.timestep_mode == model.card.timestep_mode == "map"
     assert vm.create("ifrnet-di").pad_multiple == 16
-    assert vm.get_variant("rife-hdv3-di").pretrained is None
+    assert vm.get_variant("rife-4.0-di").pretrained is None
 
 
 def test_rife_di_has_rife_architecture():
-    di, rife = vm.create("rife-hdv3-di"), vm.create("rife-hdv3")
-    assert isinstance(di, RIFEHDv3DI)
+    di, rife = vm.create("rife-4.0-di"), vm.create("rife-4.0")
+    assert isinstance(di, RIFEDI)
     assert {k: v.shape for k, v in di.state_dict().items()} == {k: v.shape for k, v in rife.state_dict().items()}
     assert di.pad_multiple == rife.pad_multiple
 
 
-@pytest.mark.parametrize("name", ["ifrnet-di", "rife-hdv3-di"])
+@pytest.mark.parametrize("name", ["ifrnet-di", "rife-4.0-di"])
 def test_forward_with_float_vector_and_map(models, name):
     model = models[name]
     img0, img1 = frames(n=2)
@@ -63,7 +63,7 @@ def test_forward_with_float_vector_and_map(models, name):
     assert (ramp - scalar).abs().max() > 1e-4
 
 
-@pytest.mark.parametrize("name", ["ifrnet-di", "rife-hdv3-di"])
+@pytest.mark.parametrize("name", ["ifrnet-di", "rife-4.0-di"])
 @pytest.mark.parametrize("t", [0.5, "vector", "map"])
 def test_one_step_equals_the_direct_call(models, name, t):
     model = models[name]
@@ -89,7 +89,7 @@ def test_two_steps_rescale_the_distance(models):
 
 def test_iterative_inference_refusals(models):
     img0, img1 = frames()
-    scalar_model = vm.create("rife-hdv3", **TINY_RIFE).eval()
+    scalar_model = vm.create("rife-4.0", **TINY_RIFE).eval()
     with pytest.raises(InputError, match="distance-indexing"):
         iterative_inference(scalar_model, img0, img1, torch.full((1, 1, HEIGHT, WIDTH), 0.5))
     with pytest.raises(InputError, match="steps"):
@@ -125,7 +125,7 @@ def test_rife_di_from_pretrained(rife_weights):
 
     model = rife_di_from_pretrained(rife_weights)
     pretrained = vm.load(rife_weights)
-    assert isinstance(model, RIFEHDv3DI) and model.card.family == "rife-hdv3-di"
+    assert isinstance(model, RIFEDI) and model.card.family == "rife-di"
     assert model.card.timestep_mode == "map"
     assert "initialised_from" in model.card.provenance
     for key, value in pretrained.state_dict().items():

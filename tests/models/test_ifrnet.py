@@ -235,12 +235,13 @@ EXPORT_TOLERANCE = 1e-4
 
 
 def _export(model, flavour, path):
-    from vfi.kernels.onnx_export import export_module
+    from vfi.kernels.onnx_exporter import export_module
 
     img0, img1 = frames(height=32, width=48, seed=3)
     t = torch.tensor([0.5])
-    path = export_module(model, (img0, img1, t), path, flavour=flavour, opset=18,
-                         input_names=["img0", "img1", "t"], output_names=["frame"])
+    path = export_module(
+        model, (img0, img1, t), path, flavour=flavour, opset=18, input_names=["img0", "img1", "t"], output_names=["frame"]
+    )
     with torch.no_grad():
         expected = model(img0, img1, t).numpy()
     feeds = {"img0": img0.numpy(), "img1": img1.numpy(), "t": t.numpy()}

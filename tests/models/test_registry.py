@@ -16,7 +16,7 @@ SMALL = {"block_widths": (16, 16, 8, 8), "context_width": 4}
 @pytest.fixture
 def small_model():
     torch.manual_seed(0)
-    return vm.create("rife-hdv3-fast", **SMALL)
+    return vm.create("rife-4.0-fast", **SMALL)
 
 
 def test_save_load_round_trip_keeps_weights_and_card(small_model, tmp_path):
@@ -30,8 +30,8 @@ def test_save_load_round_trip_keeps_weights_and_card(small_model, tmp_path):
     assert set(got) == set(expected)
     for key, value in expected.items():
         assert torch.equal(got[key], value), key
-    assert loaded.card.family == small_model.card.family == "rife-hdv3"
-    assert loaded.card.variant == "rife-hdv3-fast"
+    assert loaded.card.family == small_model.card.family == "rife"
+    assert loaded.card.variant == "rife-4.0-fast"
     assert loaded.card.hparams == read_card(path).hparams
     assert loaded.card.hparams["mode"] == "fast"
     assert tuple(loaded.card.hparams["block_widths"]) == SMALL["block_widths"]
@@ -104,16 +104,16 @@ def test_unknown_name_lists_known_names():
 
 
 def test_names_include_rife_variants():
-    assert {"rife-hdv3", "rife-hdv3-fast"} <= set(vm.names())
+    assert {"rife-4.0", "rife-4.0-fast"} <= set(vm.names())
 
 
 def test_bad_hyper_parameter_is_input_error():
     with pytest.raises(InputError, match="hyper-parameters"):
-        vm.create("rife-hdv3", no_such_option=1)
+        vm.create("rife-4.0", no_such_option=1)
 
 
 def test_load_pretrained_with_empty_cache_names_import_command(tmp_path, monkeypatch):
     monkeypatch.setenv("VFI_CACHE_DIR", str(tmp_path))
-    for name in ("rife-hdv3", "rife-hdv3-fast"):
+    for name in ("rife-4.0", "rife-4.0-fast"):
         with pytest.raises(WeightsMissing, match="vfi weights import rife"):
             vm.load(name)

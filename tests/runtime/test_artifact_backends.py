@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from vfi.core.errors import BackendUnavailable, InputError
-from vfi.runtime.backends.artifact import ShapeFitter, graph_feeds
+from vfi.runtime.backends.artifact import ShapeFitter
 
 
 def test_shape_fitter_pads_splits_and_crops():
@@ -29,31 +29,27 @@ def test_shape_fitter_pads_splits_and_crops():
         ranged.check_size(8, 32)
 
 
-def test_graph_feeds_layouts():
-    img = np.zeros((2, 3, 4, 6), np.float32)
-    t = np.array([0.25, 0.75], np.float32)
-    assert graph_feeds("scalar", img, img, t)["timestep"].shape == (2, 1, 1, 1)
-    assert graph_feeds("map", img, img, t)["timestep"][1].min() == 0.75
-    assert "timestep" not in graph_feeds("fixed", img, img, t)
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """The tiny warp net exported portable (static 1x16x24) and tensorrt-flavoured."""
     from runtime_doubles import make_tiny_warp_net
-    from vfi.export.onnx_export import ExportOptions, export_onnx
+
+    from vfi.export.onnx_artifact import ExportOptions, export_onnx
 
     folder = tmp_path_factory.mktemp("artifacts")
     portable = export_onnx(make_tiny_warp_net(), folder / "p.onnx", ExportOptions(flavour="portable", shape=(16, 24)))
     trt = export_onnx(make_tiny_warp_net(), folder / "t.onnx", ExportOptions(flavour="tensorrt", shape=(16, 24)))
     clip = export_onnx(make_tiny_warp_net(), folder / "c.onnx", ExportOptions(flavour="portable", shape=(40, 48)))
-    return portable.path, trt.path, clip.path
+    half = export_onnx(
+        make_tiny_warp_net(), folder / "h.onnx", ExportOptions(flavour="portable", shape=(16, 24), precision="fp16")
+    )
+    return portable.path, trt.path, clip.path, half.path
 
 
 def test_onnxruntime_runs_exported_graph(exported):
     import torch
-
     from runtime_doubles import make_tiny_warp_net
+
     from vfi.runtime.backends import create_runner
 
     rng = np.random.default_rng(1)
@@ -62,7 +58,7 @@ def test_onnxruntime_runs_exported_graph(exported):
     with create_runner("onnxruntime", str(exported[0])) as runner:
         assert runner.pad_multiple == 8 and runner.card.variant == "tiny-warp-test"
         runner.prepare(16, 24)
-        with pytest.raises(InputError, match="export with --shape 24x24"):
+        with pytest.raises(InputError, match="export a graph of shape 24x24"):
             runner.prepare(24, 24)
         out = runner.infer(img0, img1, t)
     padded = [np.pad(x, [(0, 0), (0, 0), (0, 0), (0, 8)], mode="edge") for x in (img0, img1)]
@@ -74,8 +70,27 @@ def test_onnxruntime_runs_exported_graph(exported):
 def test_onnxruntime_refuses_tensorrt_flavour(exported):
     from vfi.runtime.backends import create_runner
 
-    with pytest.raises(BackendUnavailable, match="ONNX Runtime cannot run"):
+    with pytest.raises(InputError, match="ONNX Runtime cannot run"):
         create_runner("onnxruntime", str(exported[1])).load()
+
+
+def test_an_artifact_runs_at_its_own_precision(exported):
+    """An fp16 graph runs at fp16 when no precision is asked for (onnxruntime used to refuse it);
+    asking for another precision is refused in one line that says why."""
+    from vfi.runtime.backends import create_runner
+
+    rng = np.random.default_rng(2)
+    img0, img1 = rng.random((1, 3, 16, 24), dtype=np.float32), rng.random((1, 3, 16, 24), dtype=np.float32)
+    t = np.array([0.5], np.float32)
+    with create_runner("onnxruntime", str(exported[3])) as half, create_runner("onnxruntime", str(exported[0])) as full:
+        assert half.precision == "fp16" and full.precision == "fp32"
+        diff = np.abs(half.infer(img0, img1, t) - full.infer(img0, img1, t)).max()
+    assert 0 < diff < 2e-2  # fp16 arithmetic inside, float32 at the boundary
+    with create_runner("onnxruntime", str(exported[3]), precision="fp16") as runner:
+        assert runner.precision == "fp16"
+    with pytest.raises(InputError, match="h.onnx was built at precision fp16, which is fixed in the artifact") as info:
+        create_runner("onnxruntime", str(exported[3]), precision="fp32").load()
+    assert info.value.parameters == ("precision",)
 
 
 def test_tensorrt_backend_unavailable_here():
@@ -98,7 +113,9 @@ def test_tensorrt_backend_module_imports_no_torch():
     import subprocess
     import sys
 
-    code = "import sys, vfi.runtime.backends.tensorrt_backend as m; m.TensorRTRunner.is_available(); print('torch' in sys.modules)"
+    code = (
+        "import sys, vfi.runtime.backends.tensorrt_backend as m; m.TensorRTRunner.is_available(); print('torch' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
@@ -106,7 +123,7 @@ def test_interpolate_cli_with_exported_graph(exported, tmp_path, capsys):
     from PIL import Image
 
     from vfi.cli.app import main
-    from vfi.train.synthetic_motion import make_scene
+    from vfi.core.synthetic_scene import make_scene
 
     frames = tmp_path / "in"
     frames.mkdir()

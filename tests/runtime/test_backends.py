@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from runtime_doubles import make_tiny_warp_net
-from vfi.runtime.backends.onnx_graph import OPSET
-from vfi.core.errors import BackendUnavailable
+
+from vfi.core.errors import BackendUnavailable, InputError
+from vfi.core.graph_spec import DEFAULT_OPSET
 from vfi.runtime.backends import BACKENDS, create_runner, runner_class
 
 
@@ -29,13 +29,45 @@ def test_registry_classes_answer_doctor_questions():
         assert cls.name == name
 
 
-def test_unknown_backend_device_precision():
-    with pytest.raises(BackendUnavailable, match="unknown backend"):
-        create_runner("nope", "rife-hdv3")
-    with pytest.raises(BackendUnavailable, match="unknown device"):
-        create_runner("torch", "rife-hdv3", device="tpu")
-    with pytest.raises(BackendUnavailable, match="fp16 needs --device cuda"):
-        create_runner("torch", "rife-hdv3", device="cpu", precision="fp16")
+def test_unknown_names_are_input_errors_and_missing_capabilities_unavailable():
+    with pytest.raises(InputError, match="backend 'nope' is unknown"):
+        create_runner("nope", "rife-4.0")
+    with pytest.raises(InputError, match="device 'tpu' is unknown"):
+        create_runner("torch", "rife-4.0", device="tpu")
+    with pytest.raises(InputError, match="precision 'fp64' is unknown"):
+        create_runner("torch", "rife-4.0", precision="fp64")
+    with pytest.raises(InputError, match="threads must be >= 1") as info:
+        create_runner("torch", "rife-4.0", threads=0)
+    assert info.value.parameters == ("threads",)
+    with pytest.raises(BackendUnavailable, match="precision fp16 is not offered by the torch backend on cpu; it offers fp32"):
+        create_runner("torch", "rife-4.0", device="cpu", precision="fp16")
+
+
+def test_backend_options_are_checked_against_the_constructor_signature(tiny_net):
+    from vfi.runtime.backends import backend_options, runner_class
+
+    assert backend_options(runner_class("torch")) == ("channels_last", "cuda_graphs")
+    assert backend_options(runner_class("tensorrt")) == ("cuda_graphs", "slots")
+    with pytest.raises(InputError, match="does not take option.s. slots; its options: channels_last, cuda_graphs"):
+        create_runner("torch", tiny_net, slots=2)
+    with pytest.raises(InputError, match="does not take option"):
+        create_runner("onnxruntime", tiny_net, channels_last=True)
+
+
+def test_timings_are_running_statistics_and_threads_are_restored(tiny_net):
+    import torch
+
+    before = torch.get_num_threads()
+    img0, img1, t = _inputs(1, 16, 16)
+    runner = create_runner("torch", tiny_net, threads=1 if before != 1 else 2)
+    with runner:
+        assert torch.get_num_threads() == runner.threads
+        for _ in range(5):
+            runner.infer(img0, img1, t)
+    assert torch.get_num_threads() == before
+    stats = runner.timings
+    assert stats.count == 5 and stats.minimum <= stats.mean <= stats.maximum and stats.total > 0
+    assert not hasattr(stats, "append")  # a fixed-size summary, not a list growing with the video
 
 
 def test_cuda_without_cuda_is_unavailable():
@@ -43,8 +75,8 @@ def test_cuda_without_cuda_is_unavailable():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(BackendUnavailable, match="--device cuda"):
-        create_runner("torch", "rife-hdv3", device="cuda")
+    with pytest.raises(BackendUnavailable, match="device cuda requested"):
+        create_runner("torch", "rife-4.0", device="cuda")
 
 
 def test_torch_runner_context_manager_and_timings(tiny_net):
@@ -56,7 +88,7 @@ def test_torch_runner_context_manager_and_timings(tiny_net):
         out = runner.infer(img0, img1, t)
         runner.infer(img0, img1, t)
     assert out.dtype == np.float32 and out.shape == img0.shape
-    assert len(runner.timings) == 2 and all(s > 0 for s in runner.timings)
+    assert runner.timings.count == 2 and runner.timings.minimum > 0
     with torch.inference_mode():
         expected = tiny_net(torch.from_numpy(img0), torch.from_numpy(img1), torch.from_numpy(t)).numpy()
     np.testing.assert_allclose(out, expected, atol=1e-6)
@@ -77,7 +109,7 @@ def test_onnxruntime_matches_torch_and_caches_graph(tiny_net, graph_cache, monke
 
     assert path.parent == graph_cache / "graphs"
     graph = onnx.load(str(path))
-    assert graph.opset_import[0].version == OPSET
+    assert graph.opset_import[0].version == DEFAULT_OPSET
     assert [i.name for i in graph.graph.input] == ["img0", "img1", "timestep"]
     assert [o.name for o in graph.graph.output] == ["frame"]
     modes = [a.s.decode() for n in graph.graph.node if n.op_type == "GridSample" for a in n.attribute if a.name == "mode"]
@@ -85,32 +117,32 @@ def test_onnxruntime_matches_torch_and_caches_graph(tiny_net, graph_cache, monke
     assert not list(path.parent.glob("*.partial"))
 
     # A second runner of the same weights and size reuses the cached file instead of exporting.
-    import vfi.runtime.backends.onnx_graph as onnx_graph
+    import vfi.runtime.backends.graph_cache as graph_cache
 
-    monkeypatch.setattr(onnx_graph, "export_graph", lambda *a, **k: pytest.fail("exported again"))
+    monkeypatch.setattr(graph_cache, "export_graph", lambda *a, **k: pytest.fail("exported again"))
     with create_runner("onnxruntime", tiny_net) as runner:
         np.testing.assert_allclose(runner.infer(img0, img1, t), out, atol=1e-6)
 
     # Different weights: a different key.
     with create_runner("onnxruntime", make_tiny_warp_net(seed=1)) as runner:
         runner.load()
-        from vfi.runtime.backends.onnx_graph import graph_path
+        from vfi.runtime.backends.graph_cache import graph_path
         from vfi.runtime.model_source import model_fingerprint
 
-        assert graph_path(model_fingerprint(runner._module), 64, 96) != path
+        assert graph_path(model_fingerprint(runner._module), 64, 96, DEFAULT_OPSET) != path
 
 
-def test_onnxruntime_refuses_fp16(tiny_net):
-    with pytest.raises(BackendUnavailable, match="fp16"):
+def test_onnxruntime_refuses_fp16_on_cpu_for_a_model(tiny_net):
+    with pytest.raises(BackendUnavailable, match="precision fp16 is not offered by the onnxruntime backend on cpu"):
         create_runner("onnxruntime", tiny_net, precision="fp16")
 
 
 @pytest.mark.slow
 def test_onnxruntime_matches_torch_on_rife_checkpoint(tmp_path, graph_cache):
-    """RIFE HDv3 (fast mode, random weights) exported through a saved checkpoint (about 15 s)."""
+    """RIFE 4.0 (fast mode, random weights) exported through a saved checkpoint (about 15 s)."""
     import vfi.models
 
-    model = vfi.models.create("rife-hdv3-fast")
+    model = vfi.models.create("rife-4.0-fast")
     checkpoint = vfi.models.save(model, tmp_path / "rife-fast.safetensors")
     img0, img1, t = _inputs(2, 64, 64)
     with create_runner("torch", checkpoint) as runner:
@@ -121,7 +153,9 @@ def test_onnxruntime_matches_torch_on_rife_checkpoint(tmp_path, graph_cache):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("backend,precision,atol", [("torch", "fp32", 1e-4), ("torch", "fp16", 2e-2), ("onnxruntime", "fp32", 1e-4)])
+@pytest.mark.parametrize(
+    "backend,precision,atol", [("torch", "fp32", 1e-4), ("torch", "fp16", 2e-2), ("onnxruntime", "fp32", 1e-4)]
+)
 def test_cuda_runner_matches_cpu(tiny_net, graph_cache, backend, precision, atol):
     import torch
 

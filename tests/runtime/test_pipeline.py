@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-
 from runtime_doubles import AveragingRunner
+
 from vfi.core.errors import InputError
+from vfi.core.frames import write_png_folder
+from vfi.core.synthetic_scene import make_scene
 from vfi.runtime.frame_folder_io import FrameFolderReader
 from vfi.runtime.pipeline import Pipeline, interpolate
 from vfi.runtime.schedule import FactorSchedule
-from vfi.train.synthetic_motion import make_scene, write_png_folder
 
 
 def _load(folder):

@@ -1,7 +1,7 @@
 import numpy as np
 
+from vfi.core.synthetic_scene import make_scene
 from vfi.runtime.scene import DEFAULT_CUT_THRESHOLD, classify_pair, cut_score, nearer_frame
-from vfi.train.synthetic_motion import make_scene
 
 
 def test_motion_is_not_a_cut_and_different_scenes_are():

@@ -19,14 +19,16 @@ from vfi.core.errors import BackendUnavailable
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("tensorrt_lean") is None or importlib.util.find_spec("cuda.bindings") is None,
-    reason="needs the lean TensorRT runtime and cuda-bindings (pip install -e '.[dev]')")
+    reason="needs the lean TensorRT runtime and cuda-bindings (pip install -e '.[dev]')",
+)
 
 
 @pytest.fixture(scope="module")
 def onnx_graph(tmp_path_factory):
     """The tiny warp net exported tensorrt-flavoured, static 1x3x16x24."""
     from runtime_doubles import make_tiny_warp_net
-    from vfi.export.onnx_export import ExportOptions, export_onnx
+
+    from vfi.export.onnx_artifact import ExportOptions, export_onnx
 
     folder = tmp_path_factory.mktemp("trt")
     return export_onnx(make_tiny_warp_net(), folder / "t.onnx", ExportOptions(flavour="tensorrt", shape=(16, 24))).path
@@ -36,7 +38,7 @@ def _engine(onnx_graph, folder, **options):
     """An engine file (the doubles' plan) with the sidecar `vfi build` would write for `options`."""
     import tensorrt_doubles
 
-    from vfi.export.sidecar import write_sidecar
+    from vfi.core.sidecar import write_sidecar
     from vfi.export.tensorrt_builder import BuildOptions, engine_sidecar, plan_profile
 
     build = BuildOptions(**options)
@@ -60,7 +62,7 @@ def doubles(monkeypatch):
     library = {"name": "full"}
     monkeypatch.setattr(cuda.bindings, "runtime", cudart)
     monkeypatch.setitem(__import__("sys").modules, "cuda.bindings.runtime", cudart)
-    monkeypatch.setattr(tensorrt_backend, "import_runtime_library", lambda: (trt, library["name"]))
+    monkeypatch.setattr(tensorrt_backend, "import_runtime", lambda: (trt, library["name"]))
     return cudart, trt, library
 
 
@@ -118,7 +120,7 @@ def test_lean_runtime_runs_only_version_compatible_engines(doubles, onnx_graph, 
     _, trt, library = doubles
     library["name"] = "lean"
     plain = _engine(onnx_graph, tmp_path)
-    with pytest.raises(BackendUnavailable, match="not built with --version-compatible"):
+    with pytest.raises(BackendUnavailable, match="not built version-compatible"):
         create_runner("tensorrt", str(plain), device="cuda").load()
     assert trt.runtimes == [], "the engine must be refused before TensorRT is asked"
 
@@ -147,9 +149,10 @@ def test_unloadable_plan_is_one_clear_error(doubles, onnx_graph, tmp_path):
 
 def test_real_runtime_library_import_here():
     """Without full TensorRT the backend falls back to the lean runtime, which imports on CPU."""
-    from vfi.runtime.backends.tensorrt_backend import TensorRTRunner, import_runtime_library
+    from vfi.core.tensorrt import import_runtime
+    from vfi.runtime.backends.tensorrt_backend import TensorRTRunner
 
-    module, library = import_runtime_library()
+    module, library = import_runtime()
     if importlib.util.find_spec("tensorrt") is None:
         assert library == "lean" and module.__name__ == "tensorrt_lean"
         assert TensorRTRunner.version().endswith("(lean runtime)")

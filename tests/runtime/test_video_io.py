@@ -6,12 +6,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from runtime_doubles import AveragingRunner
+
 from vfi.core.errors import InputError
+from vfi.core.synthetic_scene import make_scene
 from vfi.runtime.pipeline import interpolate
-from vfi.runtime.video_io import VideoReader, VideoWriter, snap_frame_rate
-from vfi.train.synthetic_motion import make_scene, write_video
+from vfi.runtime.video_io import VideoReader, VideoWriter, snap_frame_rate, write_video
 
 
 def _frames(n=4, height=45, width=63, seed=0):

@@ -5,6 +5,7 @@ from PIL import Image
 from torch.utils.data import DataLoader
 
 from vfi.core.errors import InputError
+from vfi.core.synthetic_scene import Shape, SyntheticScene
 from vfi.train.augment import (
     Augment,
     center_crop,
@@ -16,7 +17,6 @@ from vfi.train.augment import (
     seed_worker,
 )
 from vfi.train.data import build_dataset
-from vfi.train.synthetic_motion import Shape, SyntheticScene
 
 
 def _frame(value: int, h=16, w=24) -> np.ndarray:
@@ -150,7 +150,8 @@ def test_frame_folders_windows(tmp_path):
 
 
 def test_video_windows(tmp_path):
-    from vfi.train.synthetic_motion import make_scene, write_video
+    from vfi.core.synthetic_scene import make_scene
+    from vfi.runtime.video_io import write_video
 
     scene = make_scene(32, 48, seed=1)
     frames = scene.render_clip(range(5))
@@ -169,7 +170,7 @@ def test_video_windows(tmp_path):
 
 
 def test_build_dataset_rejects_unknown_kind_and_option(tmp_path):
-    with pytest.raises(InputError, match="unknown dataset kind"):
+    with pytest.raises(InputError, match="dataset kind .* is unknown"):
         build_dataset("imagenet")
     with pytest.raises(InputError, match="window"):
         build_dataset("synthetic", window=3)
@@ -229,7 +230,11 @@ def test_seeded_loader_with_workers_is_reproducible(tmp_path):
     def run():
         ds = build_dataset("frames", tmp_path, crop=8, seed=0)
         loader = DataLoader(
-            ds, batch_size=2, shuffle=True, num_workers=2, worker_init_fn=seed_worker,
+            ds,
+            batch_size=2,
+            shuffle=True,
+            num_workers=2,
+            worker_init_fn=seed_worker,
             generator=torch.Generator().manual_seed(123),
         )
         return [b for b in loader]

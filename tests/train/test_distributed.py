@@ -13,20 +13,48 @@ import vfi.models
 from vfi.train.metrics_log import read_metrics
 
 HERE = Path(__file__).parent
-ARGS = ["ifrnet-s", "--data", "synthetic", "--steps", "4", "--batch", "4", "--crop", "32", "--lr", "1e-3",
-        "--val-every", "2", "--workers", "0", "--teacher", "none", "-q", "--set", "hparams.widths=[4,6,8,10]",
-        "--set", "hparams.side_channels=2", "--set", "log_every=1", "--set", "val_samples=4", "--set", "warmup=0",
-        "--set", "grad_clip=0"]
+ARGS = [
+    "ifrnet-s",
+    "--data",
+    "synthetic",
+    "--steps",
+    "4",
+    "--batch",
+    "4",
+    "--crop",
+    "32",
+    "--lr",
+    "1e-3",
+    "--val-every",
+    "2",
+    "--workers",
+    "0",
+    "--teacher",
+    "none",
+    "-q",
+    "--set",
+    "hparams.widths=[4,6,8,10]",
+    "--set",
+    "hparams.side_channels=2",
+    "--set",
+    "log_every=1",
+    "--set",
+    "val_samples=4",
+    "--set",
+    "warmup=0",
+    "--set",
+    "grad_clip=0",
+]
 
-# Runs `vfi train` (vfi.train.cli_entry) with the test doubles for data and objective; augmentation
+# Runs `vfi train` (what `torchrun -m vfi train` runs) with the test doubles for data and objective; augmentation
 # off so that 2 processes x batch 2 see exactly the samples 1 process x batch 4 sees.
 LAUNCHER = """
 import sys
 sys.path.insert(0, {here!r})
 import train_doubles
 train_doubles.patch_session(augment=False)
-from vfi.train.cli_entry import main
-main()
+from vfi.cli.app import main
+main(["train", *sys.argv[1:]])
 """
 
 #: stderr of a launch that lost its port to another process (retried once)

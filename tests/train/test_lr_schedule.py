@@ -33,7 +33,7 @@ def test_scheduler_applies_lr_at_each_update():
     opt = torch.optim.AdamW([p], lr=1e-3)
     sched = build_scheduler(opt, 1e-3, steps=20, warmup=5, lr_min=1e-4)
     seen = []
-    for s in range(20):
+    for _ in range(20):
         seen.append(opt.param_groups[0]["lr"])
         opt.step()
         sched.step()

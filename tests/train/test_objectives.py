@@ -21,7 +21,7 @@ def batch():
 def tiny_teacher():
     """A randomly initialised, narrow RIFE: the objectives' plumbing does not need good flows."""
     torch.manual_seed(0)
-    return Teacher(vm.create("rife-hdv3-fast", block_widths=(8, 8, 8, 8)))
+    return Teacher(vm.create("rife-4.0-fast", block_widths=(8, 8, 8, 8)))
 
 
 @pytest.mark.parametrize("name", vm.names())
@@ -41,10 +41,10 @@ def test_every_registered_model_trains_one_step(name, batch, tiny_teacher):
 
 
 def test_family_resolution():
-    assert objective_family("rife-hdv3-fast") == "rife-hdv3"
+    assert objective_family("rife-4.0-fast") == "rife"
     assert objective_family("ifrnet-l") == "ifrnet"
     assert objective_family("ifrnet-di") == "ifrnet-di"
-    assert objective_family("rife-hdv3-di") == "rife-hdv3-di"
+    assert objective_family("rife-4.0-di") == "rife-di"
     assert objective_family("cspa") == "cspa"
     assert {objective_family(n) for n in vm.names()} <= set(OBJECTIVES)
     with pytest.raises(InputError, match="no training objective"):
@@ -56,7 +56,7 @@ def test_distance_indexing_needs_a_teacher_and_feeds_the_map(batch, tiny_teacher
     with pytest.raises(InputError, match="needs a teacher"):
         build_objective("ifrnet-di", model)
     with pytest.raises(InputError, match="needs a teacher"):
-        build_objective("rife-hdv3-di", vm.create("rife-hdv3-di"))
+        build_objective("rife-4.0-di", vm.create("rife-4.0-di"))
     with pytest.raises(InputError, match="needs a teacher"):
         build_objective(model.card.family, model)  # "ifrnet": a map model gets the DI objective
     objective = build_objective(model.card.family, model, teacher=tiny_teacher)
@@ -89,15 +89,15 @@ def test_weights_select_terms_and_unknown_weights_are_refused(batch, tiny_teache
 def test_load_teacher_reports_missing_weights(tmp_path, monkeypatch):
     monkeypatch.setenv("VFI_CACHE_DIR", str(tmp_path))
     with pytest.raises(WeightsMissing):
-        load_teacher("rife-hdv3")
+        load_teacher("rife-4.0")
 
 
 def test_pretrained_rife_teacher(rife_weights, batch):
-    teacher = load_teacher("rife-hdv3")
+    teacher = load_teacher("rife-4.0")
     assert not teacher.model.training and teacher.model.mode == "fast"
     # A pure background pan of 4 px right between the inputs: at t = 0.5 the pixel came from 2 px to
     # the left in img0 (F_t->0 = (-2, 0)) and goes 2 px right (F_t->1 = (+2, 0)).
-    from vfi.train.synthetic_motion import SyntheticScene, load_texture_bank
+    from vfi.core.synthetic_scene import SyntheticScene, load_texture_bank
 
     scene = SyntheticScene(80, 96, load_texture_bank(("astronaut",)), (4.0, 0.0), (100.0, 120.0))
     frames = [torch.from_numpy(scene.render_float(t)).permute(2, 0, 1)[None] for t in (0.0, 1.0)]
@@ -108,8 +108,8 @@ def test_pretrained_rife_teacher(rife_weights, batch):
     assert flow_t1[inner][0].median() == pytest.approx(2.0, abs=0.5)
     assert flow_t0[inner][1].abs().median() < 0.5
     # One distance-indexed training step with the real teacher.
-    model = vm.create("rife-hdv3-di").train()
-    loss, terms = build_objective("rife-hdv3-di", model, teacher=teacher)(batch)
+    model = vm.create("rife-4.0-di").train()
+    loss, terms = build_objective("rife-4.0-di", model, teacher=teacher)(batch)
     loss.backward()
     assert math.isfinite(float(loss.detach())) and terms["distillation"] > 0
 

@@ -7,7 +7,7 @@ from vfi.core.errors import InputError
 from vfi.train import recipes
 from vfi.train.config import TrainConfig
 
-EXPECTED = {"ifrnet", "ifrnet-s", "ifrnet-l", "cain", "cspa", "ugsp", "rife-hdv3", "ifrnet-di", "rife-hdv3-di"}
+EXPECTED = {"ifrnet", "ifrnet-s", "ifrnet-l", "cain", "cspa", "ugsp", "rife", "rife-finetune", "ifrnet-di", "rife-di"}
 
 
 def test_every_family_has_a_recipe():
@@ -29,7 +29,7 @@ def test_recipe_parses_and_names_a_registered_model(name):
 def test_paper_settings():
     ifrnet = recipes.resolve_config("ifrnet")
     assert (ifrnet.lr, ifrnet.lr_min, ifrnet.batch, ifrnet.crop) == (1e-4, 1e-5, 24, 224)
-    rife = recipes.resolve_config("rife-hdv3")
+    rife = recipes.resolve_config("rife-4.0")
     assert (rife.lr, rife.lr_min, rife.warmup, rife.batch) == (3e-4, 3e-6, 2000, 64)
     assert recipes.resolve_config("ifrnet-di").arbitrary_t
 
@@ -43,8 +43,9 @@ def test_overrides_and_set():
 
 
 def test_model_name_uses_family_recipe():
-    cfg = recipes.resolve_config("rife-hdv3-fast")
-    assert cfg.model == "rife-hdv3-fast" and cfg.recipe == "rife-hdv3"
+    cfg = recipes.resolve_config("rife-4.0-fast")
+    assert cfg.model == "rife-4.0-fast" and cfg.recipe == "rife"
+    assert recipes.resolve_config("rife-hdv3-fast").model == "rife-4.0-fast"  # the old name still resolves
 
 
 def test_bad_recipes_are_input_errors(tmp_path):

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from train_doubles import patch_session
 
 import vfi.models
-from train_doubles import patch_session
 from vfi.cli.app import main
 from vfi.train.metrics_log import read_metrics
 
-TINY = ["--set", "hparams.widths=[4,6,8,10]", "--set", "hparams.side_channels=2", "--set", "log_every=1",
-        "--set", "val_samples=4", "--teacher", "none"]
+TINY = [
+    "--set",
+    "hparams.widths=[4,6,8,10]",
+    "--set",
+    "hparams.side_channels=2",
+    "--set",
+    "log_every=1",
+    "--set",
+    "val_samples=4",
+    "--teacher",
+    "none",
+]
 
 
 def run(args):
@@ -29,8 +39,29 @@ def fails(capsys, args) -> str:
 def test_train_then_resume(tmp_path, monkeypatch, capsys):
     patch_session(monkeypatch)
     out = tmp_path / "run"
-    run(["ifrnet-s", "--data", "synthetic", "--steps", "4", "--batch", "4", "--crop", "32", "--lr", "1e-3",
-         "--val-every", "2", "--workers", "0", "--out", str(out), "-q", *TINY])
+    run(
+        [
+            "ifrnet-s",
+            "--data",
+            "synthetic",
+            "--steps",
+            "4",
+            "--batch",
+            "4",
+            "--crop",
+            "32",
+            "--lr",
+            "1e-3",
+            "--val-every",
+            "2",
+            "--workers",
+            "0",
+            "--out",
+            str(out),
+            "-q",
+            *TINY,
+        ]
+    )
     assert "step 4" in capsys.readouterr().out
     card = vfi.models.load(out / "last.safetensors").card
     assert card.provenance["recipe"] == "ifrnet-s" and card.provenance["step"] == 4

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import torch
+from train_doubles import TINY_HPARAMS, L1Objective, TinyDataset, tiny_model
 
 import vfi.models
-from train_doubles import TINY_HPARAMS, L1Objective, TinyDataset, tiny_model
 from vfi.train import checkpointing
 from vfi.train.config import TrainConfig
 from vfi.train.ema import EMA
@@ -18,18 +18,40 @@ from vfi.train.trainer import Trainer
 
 
 def config(tmp_path, **overrides) -> TrainConfig:
-    values = dict(recipe="test", model="ifrnet-s", hparams=dict(TINY_HPARAMS), steps=12, batch=4, crop=32, lr=3e-3,
-                  lr_min=3e-4, warmup=3, ema_decay=0.9, val_every=5, val_samples=4, log_every=2, workers=0, seed=0,
-                  grad_clip=1.0, out=str(tmp_path))
+    values = dict(
+        recipe="test",
+        model="ifrnet-s",
+        hparams=dict(TINY_HPARAMS),
+        steps=12,
+        batch=4,
+        crop=32,
+        lr=3e-3,
+        lr_min=3e-4,
+        warmup=3,
+        ema_decay=0.9,
+        val_every=5,
+        val_samples=4,
+        log_every=2,
+        workers=0,
+        seed=0,
+        grad_clip=1.0,
+        out=str(tmp_path),
+    )
     values.update(overrides)
     return TrainConfig(**values)
 
 
-def trainer(cfg, n_train=16):
+def trainer(cfg, n_train=16, extra_validation=None):
     torch.manual_seed(cfg.seed)
     model = vfi.models.create(cfg.model, **cfg.hparams)
-    return Trainer(cfg, model, L1Objective(model), TinyDataset(n_train, cfg.crop, "train", cfg.seed),
-                   TinyDataset(4, cfg.crop, "val", cfg.seed))
+    return Trainer(
+        cfg,
+        model,
+        L1Objective(model),
+        TinyDataset(n_train, cfg.crop, "train", cfg.seed),
+        TinyDataset(4, cfg.crop, "val", cfg.seed),
+        extra_validation=extra_validation,
+    )
 
 
 def test_loss_falls_on_a_fixed_batch(tmp_path):
@@ -138,18 +160,31 @@ def test_init_from_checkpoint_records_provenance(tmp_path):
 
 
 def test_finetune_pretrained_rife_with_frozen_flow_blocks(tmp_path, rife_weights):
-    cfg = TrainConfig(recipe="test", model="rife-hdv3", init="rife-hdv3", freeze=["blocks.0.", "blocks.1."], steps=1,
-                      batch=1, crop=64, lr=1e-5, lr_min=1e-6, ema_decay=None, val_every=0, val_samples=0, workers=0,
-                      out=str(tmp_path))
+    cfg = TrainConfig(
+        recipe="test",
+        model="rife-4.0",
+        init="rife-4.0",
+        freeze=["blocks.0.", "blocks.1."],
+        steps=1,
+        batch=1,
+        crop=64,
+        lr=1e-5,
+        lr_min=1e-6,
+        ema_decay=None,
+        val_every=0,
+        val_samples=0,
+        workers=0,
+        out=str(tmp_path),
+    )
     model, provenance = build_model(cfg)
-    pretrained = vfi.models.load("rife-hdv3")
+    pretrained = vfi.models.load("rife-4.0")
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in pretrained.state_dict().items())
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     Trainer(cfg, model, L1Objective(model), TinyDataset(2, 64), None, provenance=provenance).fit()
     changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
     assert changed and not any(n.startswith(("blocks.0.", "blocks.1.")) for n in changed)
     saved = vfi.models.load(tmp_path / "last.safetensors")
-    assert saved.card.provenance["initialised_from"]["spec"] == "rife-hdv3"
+    assert saved.card.provenance["initialised_from"]["spec"] == "rife-4.0"
 
 
 def test_resume_is_bit_exact_with_real_frames_data_and_objective(tmp_path):
@@ -167,8 +202,9 @@ def test_resume_is_bit_exact_with_real_frames_data_and_objective(tmp_path):
         Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(clip / f"{i:03d}.png")
 
     def make(out):
-        cfg = config(out, steps=6, batch=2, val_every=3, val_samples=2, objective="ifrnet", teacher=None,
-                     data="frames", root=str(clip))
+        cfg = config(
+            out, steps=6, batch=2, val_every=3, val_samples=2, objective="ifrnet", teacher=None, data="frames", root=str(clip)
+        )
         torch.manual_seed(cfg.seed)
         model = vfi.models.create(cfg.model, **cfg.hparams)
         train_set, val_set = build_datasets(cfg)
@@ -196,7 +232,13 @@ def test_validation_on_middlebury_layout(tmp_path):
         for sub, name in (("input", "frame10.png"), ("input", "frame11.png"), ("gt", "frame10i11.png")):
             (root / sub / seq).mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 256, (24, 40, 3), dtype=np.uint8)).save(root / sub / seq / name)
-    tr = trainer(config(tmp_path / "run", steps=2, val_every=1, middlebury=str(root)))
+    from vfi.benchmarks.evaluate import middlebury_validation
+    from vfi.core.errors import InputError
+
+    cfg = config(tmp_path / "run", steps=2, val_every=1, middlebury=str(root))
+    with pytest.raises(InputError, match="no evaluator was given"):  # training cannot import the evaluation
+        trainer(cfg)
+    tr = trainer(cfg, extra_validation=middlebury_validation(root))
     tr.fit()
     vals = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl") if r["kind"] == "val"]
     assert [r["step"] for r in vals] == [1, 2]

@@ -26,7 +26,10 @@ class TinyDataset(torch.utils.data.Dataset):
         gen = torch.Generator().manual_seed(1234)
         base = torch.rand(n, 3, crop // 4, crop // 4, generator=gen)
         shift = torch.rand(n, 3, crop // 4, crop // 4, generator=gen)
-        up = lambda x: torch.nn.functional.interpolate(x, size=(crop, crop), mode="bilinear", align_corners=False)
+
+        def up(x):
+            return torch.nn.functional.interpolate(x, size=(crop, crop), mode="bilinear", align_corners=False)
+
         self.img0, self.img1 = up(base), up((base + 0.3 * shift).clamp(0, 1))
         self.split = split
         self.rng = np.random.default_rng(seed) if split == "train" and augment else None
@@ -60,8 +63,7 @@ def patch_session(monkeypatch=None, n_train: int = 16, n_val: int = 4, augment: 
     import vfi.train.session as session
 
     def datasets(cfg):
-        return (TinyDataset(n_train, cfg.crop, "train", cfg.seed, augment),
-                TinyDataset(n_val, cfg.crop, "val", cfg.seed))
+        return (TinyDataset(n_train, cfg.crop, "train", cfg.seed, augment), TinyDataset(n_val, cfg.crop, "val", cfg.seed))
 
     def objective(cfg, model, device):
         return L1Objective(model)

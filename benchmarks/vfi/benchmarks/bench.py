@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from vfi.core.errors import InputError, VfiError
+from vfi.core.messages import short_error
 
 #: progress callback: (timed or warm-up calls done, total calls, label of the current row)
 ProgressFn = Callable[[int, int, str], None]
@@ -66,23 +67,26 @@ class BenchConfig:
 
 
 def parse_resolutions(text: str) -> list[tuple[int, int]]:
-    """"720x1280,1080x1920" -> [(720, 1280), (1080, 1920)] (height x width)."""
+    """ "720x1280,1080x1920" -> [(720, 1280), (1080, 1920)] (height x width)."""
     result = []
     for part in text.split(","):
         try:
             height, width = (int(v) for v in part.strip().lower().split("x"))
         except ValueError:
-            raise InputError(f"--resolution must look like 720x1280 (HxW, comma-separated for several), got {part!r}") from None
+            raise InputError(
+                f"resolution must look like 720x1280 (HxW, comma-separated for several), got {part!r}", "resolution"
+            ) from None
         if min(height, width) < 32:
-            raise InputError(f"--resolution must be at least 32x32, got {part}")
+            raise InputError(f"resolution must be at least 32x32, got {part}", "resolution")
         result.append((height, width))
     return result
 
 
-def parse_list(text: str, option: str) -> list[str]:
+def parse_list(text: str, parameter: str) -> list[str]:
+    """The names of a comma-separated list; `InputError` (naming `parameter`) when it is empty."""
     items = [p.strip() for p in text.split(",") if p.strip()]
     if not items:
-        raise InputError(f"{option} needs at least one name, got {text!r}")
+        raise InputError(f"{parameter} needs at least one name, got {text!r}", parameter)
     return items
 
 
@@ -90,7 +94,7 @@ def resolve_models(spec: str | list[str]) -> list[str]:
     """Model names from "a,b" or "all" (every registered model); unknown names raise `InputError`."""
     import vfi.models as vm
 
-    items = parse_list(spec, "--models") if isinstance(spec, str) else list(spec)
+    items = parse_list(spec, "models") if isinstance(spec, str) else list(spec)
     if items == ["all"]:
         return vm.names()
     for name in items:
@@ -134,8 +138,8 @@ def latency_stats(ms: list[float]) -> dict:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:300] if not isinstance(exc, VfiError) else text[:300]
+    # A user-facing error's message stands alone; anything else is shown with its type.
+    return short_error(exc, 300, with_type=not isinstance(exc, VfiError))
 
 
 class _Timer:
@@ -147,7 +151,7 @@ class _Timer:
     def __call__(self, runner, img0, img1, t) -> float:
         if not self.cuda:
             runner.infer(img0, img1, t)
-            return runner.timings[-1] * 1000.0
+            return runner.timings.last * 1000.0
         import torch
 
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -161,8 +165,8 @@ class _Timer:
 def measure_row(module, row: dict, config: BenchConfig, backend: str, precision: str, on_call: Callable[[], None]) -> dict:
     """Fill `row` with latency and memory of `module` on `backend` at `precision` (see module doc)."""
     from vfi.benchmarks.machine import HostPeakMemory
+    from vfi.core.padding import padded_size
     from vfi.runtime.backends import create_runner, runner_class
-    from vfi.runtime.padding import padded_size
 
     try:
         runner = create_runner(backend, module, device=config.device, precision=precision, threads=config.threads)
@@ -219,7 +223,7 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
     from vfi.benchmarks.machine import library_versions, machine_info
 
     if config.runs < 1 or config.warmup < 0:
-        raise InputError(f"--runs must be >= 1 and --warmup >= 0, got {config.runs} and {config.warmup}")
+        raise InputError(f"runs must be >= 1 and warmup >= 0, got {config.runs} and {config.warmup}", "runs", "warmup")
     threads = config.threads
     if config.device == "cpu" and threads is None:
         # A fixed count makes CPU figures comparable between runs; default: every usable core.
@@ -235,10 +239,12 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
         try:
             module, weights = model_for_bench(name)
         except VfiError as exc:
-            for (h, w) in config.resolutions:
+            for h, w in config.resolutions:
                 for backend in config.backends:
                     for precision in config.precisions:
-                        rows.append(_base_row(name, "-", backend, precision, config, h, w) | {"status": "skipped", "reason": _short(exc)})
+                        rows.append(
+                            _base_row(name, "-", backend, precision, config, h, w) | {"status": "skipped", "reason": _short(exc)}
+                        )
                         done += config.runs + config.warmup
             continue
         for height, width in config.resolutions:
@@ -249,7 +255,7 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
                     row = _base_row(name, weights, backend, precision, config, height, width) | cost
                     row_start = done
 
-                    def on_call() -> None:
+                    def on_call(label: str = label) -> None:  # bound now: the loop moves on
                         nonlocal done
                         done += 1
                         if progress is not None:
@@ -263,7 +269,7 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
     return {
         "kind": "vfi-bench",
         "format": 1,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(config.device, threads),
         "libraries": library_versions(),
         "config": {
@@ -356,15 +362,37 @@ def bench_table(result: dict):
     machine = result["machine"]
     where = machine.get("gpu") or f"{machine['cpu']}, {machine['threads']} threads"
     table = Table(title=f"vfi bench on {machine['device']} ({where}); cost by torch flop counter at the padded size")
-    columns = ("model", "weights", "backend", "prec", "HxW", "params", "MACs (G)", "FLOPs (G)", "median ms", "p90 ms", "p99 ms", "fps", "host MB", "gpu MB", "status")
+    columns = (
+        "model",
+        "weights",
+        "backend",
+        "prec",
+        "HxW",
+        "params",
+        "MACs (G)",
+        "FLOPs (G)",
+        "median ms",
+        "p90 ms",
+        "p99 ms",
+        "fps",
+        "host MB",
+        "gpu MB",
+        "status",
+    )
     for column in columns:
-        table.add_column(column, no_wrap=column in ("model", "backend", "status"), justify="right" if column not in ("model", "weights", "backend", "prec", "HxW", "status") else "left")
+        table.add_column(
+            column,
+            no_wrap=column in ("model", "backend", "status"),
+            justify="right" if column not in ("model", "weights", "backend", "prec", "HxW", "status") else "left",
+        )
     notes = []
     for row in result["rows"]:
         if row.get("status") == "ok":
             status = "[green]ok[/]"
         else:
-            notes.append(f"[{len(notes) + 1}] {row['model']} {row['backend']} {row['precision']} {row['resolution']}: {row.get('reason', '')}")
+            notes.append(
+                f"[{len(notes) + 1}] {row['model']} {row['backend']} {row['precision']} {row['resolution']}: {row.get('reason', '')}"
+            )
             status = f"[yellow]{row.get('status')}[/] [{len(notes)}]"
         table.add_row(
             row["model"],
@@ -401,7 +429,13 @@ def compare_table(ratios: list[dict], baseline_name: str):
     for r in ratios:
         colour = "green" if r["speedup"] >= 1.0 else "red"
         table.add_row(
-            r["model"], r["backend"], r["device"], r["precision"], r["resolution"],
-            f"{r['baseline_ms']:.1f}", f"{r['current_ms']:.1f}", f"[{colour}]{r['speedup']:.2f}x[/]",
+            r["model"],
+            r["backend"],
+            r["device"],
+            r["precision"],
+            r["resolution"],
+            f"{r['baseline_ms']:.1f}",
+            f"{r['current_ms']:.1f}",
+            f"[{colour}]{r['speedup']:.2f}x[/]",
         )
     return table

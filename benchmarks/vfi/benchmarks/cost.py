@@ -7,7 +7,7 @@ counting a 0.8-TMAC model at 1280x720 takes seconds and no memory. Conventions:
   (the figure VFI papers publish as "FLOPs" or "MACs"), = their FLOP count / 2.
   Deformable and sparse convolutions (`vfi.deform_conv2d`, `vfi.sparse_conv2d`) add their GEMM
   multiply-accumulates; on meta tensors a sparse convolution counts densely (the upper bound:
-  `vfi.models.ugsp_cost` measures the effective figure on real input).
+  `vfi.benchmarks.ugsp_cost` measures the effective figure on real input).
 - ``flops``: every FLOP the counter sees, including the formulas of our custom ops (bilinear
   sampling of warps and deformable convolutions) that papers usually leave out.
 

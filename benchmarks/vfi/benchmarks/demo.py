@@ -1,7 +1,7 @@
 """The demo behind `make demo`: drop every other frame of a sample clip, interpolate it back 2x,
 and compare with the frames that were dropped.
 
-The sample clip is rendered by `vfi.train.synthetic_motion`: real photographs (scikit-image's
+The sample clip is rendered by `vfi.core.synthetic_scene`: real photographs (scikit-image's
 bundled samples) moving over a panning photograph, so the true in-between frames are known exactly.
 """
 
@@ -67,10 +67,13 @@ def run_demo(
     """
     from PIL import Image
 
+    from vfi.core.frames import list_image_files, read_image, write_png_folder
+    from vfi.core.metrics import frame_average, psnr
+    from vfi.core.synthetic_scene import drop_frame_example, make_scene
     from vfi.models import DEFAULT_MODEL
     from vfi.runtime.backends import create_runner
     from vfi.runtime.pipeline import interpolate
-    from vfi.train.synthetic_motion import drop_frame_example, make_scene, psnr, write_png_folder, write_video
+    from vfi.runtime.video_io import write_video
 
     model = model or DEFAULT_MODEL
     out_dir = Path(out_dir)
@@ -86,12 +89,12 @@ def run_demo(
         with create_runner(backend, model) as runner:
             summary = interpolate(source, frames_dir, runner, factor=2, input_fps=fps / 2)
     result.summary = summary.as_dict()
-    outputs = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(frames_dir.glob("*.png"))]
+    outputs = [read_image(p) for p in list_image_files(frames_dir)]
     if len(outputs) != 2 * len(inputs) - 1:
         raise RuntimeError(f"expected {2 * len(inputs) - 1} output frames, found {len(outputs)}")
     for index, truth in enumerate(truths):
         made = outputs[2 * index + 1]
-        average = ((inputs[index].astype(np.uint16) + inputs[index + 1]) // 2).astype(np.uint8)
+        average = frame_average(inputs[index], inputs[index + 1])
         result.psnr.append(psnr(made, truth))
         result.averaging_psnr.append(psnr(average, truth))
     result.files["frames"] = frames_dir

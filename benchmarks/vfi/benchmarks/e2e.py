@@ -1,6 +1,6 @@
 """End-to-end model speed per backend on a GPU: fps, latency p50/p99, peak GPU memory.
 
-    python -m vfi.benchmarks.e2e --models rife-hdv3 rife-hdv3-fast
+    python -m vfi.benchmarks.e2e --models rife-4.0 rife-4.0-fast
     python -m vfi.benchmarks.e2e --dry-run        # CPU, tiny sizes: exercises the logic only
 
 Per model, backend, frame size (1280x720 and 1920x1088, padded to the model's multiple) and stream
@@ -30,6 +30,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from vfi.core.messages import short_error
 
 SIZES = ((720, 1280), (1088, 1920))
 BACKENDS = ("torch", "torch-fp16-graphs", "compiled", "tensorrt")
@@ -117,20 +119,27 @@ def _make_calls(args, name: str, backend: str, height: int, width: int, streams:
     if backend == "compiled":
         from vfi.export.compiled_builder import CompiledOptions, build_compiled
 
-        package, _ = build_compiled(copy.deepcopy(model), workdir / f"{name}-{height}x{width}.pt2",
-                                    CompiledOptions(shape=(height, width), device=device, validate=False))
+        package, _ = build_compiled(
+            copy.deepcopy(model),
+            workdir / f"{name}-{height}x{width}.pt2",
+            CompiledOptions(shape=(height, width), device=device, validate=False),
+        )
         loaded = torch._inductor.aoti_load_package(str(package))
         img = torch.rand(1, 3, height, width, device=device)
         t = torch.full((1, 1, 1, 1), 0.5, device=device)
         return [(lambda: loaded(img, img, t)) for _ in range(streams)]
     if backend == "tensorrt":
-        from vfi.export.onnx_export import ExportOptions, export_onnx
-        from vfi.export.tensorrt_builder import BuildOptions, build_engine, import_tensorrt
+        from vfi.core.tensorrt import import_builder
+        from vfi.export.onnx_artifact import ExportOptions, export_onnx
+        from vfi.export.tensorrt_builder import BuildOptions, build_engine
         from vfi.runtime.backends import create_runner
 
-        import_tensorrt()  # BackendUnavailable -> skipped with its reason
-        graph = export_onnx(copy.deepcopy(model), workdir / f"{name}-{height}x{width}.onnx",
-                            ExportOptions(flavour="tensorrt", shape=(height, width), validate=False)).path
+        import_builder()  # BackendUnavailable -> skipped with its reason
+        graph = export_onnx(
+            copy.deepcopy(model),
+            workdir / f"{name}-{height}x{width}.onnx",
+            ExportOptions(flavour="tensorrt", shape=(height, width), validate=False),
+        ).path
         engine, _ = build_engine(graph, workdir / f"{name}-{height}x{width}.engine", BuildOptions())
         frames = np.random.default_rng(0).random((1, 3, height, width), dtype=np.float32)
         t = np.full([1], 0.5, np.float32)
@@ -151,7 +160,9 @@ def _load(args, name: str):
     if name not in _MODELS:
         if args.dry_run:
             # Random narrow weights: the dry run checks the logic, not the numbers.
-            _MODELS[name] = vfi.models.create(name, block_widths=(16, 16, 16, 16)) if name.startswith("rife") else vfi.models.create(name)
+            _MODELS[name] = (
+                vfi.models.create(name, block_widths=(16, 16, 16, 16)) if name.startswith("rife") else vfi.models.create(name)
+            )
         else:
             _MODELS[name] = vfi.models.load(name)
     return _MODELS[name]
@@ -164,7 +175,17 @@ def measure(args, name: str, backend: str, height: int, width: int, streams: int
     try:
         calls = _make_calls(args, name, backend, height, width, streams, workdir)
     except Exception as exc:  # a backend that cannot run here is a row with the reason, not a crash
-        return Row(name, backend, size, streams, float("nan"), float("nan"), float("nan"), float("nan"), f"skipped: {str(exc).splitlines()[0][:80]}")
+        return Row(
+            name,
+            backend,
+            size,
+            streams,
+            float("nan"),
+            float("nan"),
+            float("nan"),
+            float("nan"),
+            f"skipped: {short_error(exc, 80)}",
+        )
     cuda = not args.dry_run
     if cuda:
         torch.cuda.synchronize()
@@ -174,7 +195,7 @@ def measure(args, name: str, backend: str, height: int, width: int, streams: int
     def worker(index: int, call) -> None:
         stream = torch.cuda.Stream() if cuda else None
         timer = _Timer(cuda)
-        with torch.inference_mode(), (torch.cuda.stream(stream) if cuda else _nullcontext()):
+        with torch.inference_mode(), torch.cuda.stream(stream) if cuda else _nullcontext():
             for _ in range(args.warmup):
                 call()
             if cuda:
@@ -206,15 +227,20 @@ class _nullcontext:
 
 
 def format_table(rows: list[Row], header: str) -> str:
-    lines = [header, f"{'model':<16} {'backend':<18} {'size':>10} {'str':>3} {'fps':>8} {'p50 ms':>8} {'p99 ms':>8} {'peak MiB':>9}  note"]
+    lines = [
+        header,
+        f"{'model':<16} {'backend':<18} {'size':>10} {'str':>3} {'fps':>8} {'p50 ms':>8} {'p99 ms':>8} {'peak MiB':>9}  note",
+    ]
     for r in rows:
-        lines.append(f"{r.model:<16} {r.backend:<18} {r.size:>10} {r.streams:>3} {r.fps:>8.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.peak_mib:>9.0f}  {r.note}")
+        lines.append(
+            f"{r.model:<16} {r.backend:<18} {r.size:>10} {r.streams:>3} {r.fps:>8.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.peak_mib:>9.0f}  {r.note}"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["rife-hdv3-fast", "rife-hdv3"])
+    parser.add_argument("--models", nargs="+", default=["rife-4.0-fast", "rife-4.0"])
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--streams", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--warmup", type=int, default=100)
@@ -229,11 +255,13 @@ def main(argv: list[str] | None = None) -> int:
         header = "DRY RUN on CPU (perf_counter, random narrow weights): numbers are not benchmarks"
     else:
         if not torch.cuda.is_available():
-            print("benchmarks/e2e.py needs a CUDA device (none visible to torch); use --dry-run to check the logic on CPU")
+            print("vfi.benchmarks.e2e needs a CUDA device (none visible to torch); use --dry-run to check the logic on CPU")
             return 1
         sizes = SIZES
-        header = (f"{torch.cuda.get_device_name()} | torch {torch.__version__} | batch 1 | {args.warmup} warm-up + "
-                  f"{args.runs} timed calls per stream | CUDA-event latency | frames padded to the model's multiple")
+        header = (
+            f"{torch.cuda.get_device_name()} | torch {torch.__version__} | batch 1 | {args.warmup} warm-up + "
+            f"{args.runs} timed calls per stream | CUDA-event latency | frames padded to the model's multiple"
+        )
     rows = []
     with tempfile.TemporaryDirectory(prefix="vfi-e2e-") as tmp:
         for name in args.models:

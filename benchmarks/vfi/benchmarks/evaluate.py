@@ -1,12 +1,12 @@
 """Accuracy of a model on an evaluation dataset, through the same steps as `vfi interpolate`.
 
 Each sample's two input frames go through the pipeline's own functions: uint8 -> float32 in
-[0, 1], replicate padding on the bottom and right to the model's multiple
-(`vfi.runtime.padding`), `vfi.runtime.synthesis.synthesize` on a `Runner` (so models that only
-predict t = 0.5 bisect exactly as in the pipeline), crop, and rounding to uint8
-(`vfi.runtime.pipeline.to_uint8_hwc`). The only pipeline step left out is scene-cut and duplicate
+[0, 1] (`vfi.core.frames.to_model_input`), replicate padding on the bottom and right to the
+model's multiple (`vfi.core.padding`), `vfi.runtime.synthesis.synthesize` on a `Runner` (so models
+that only predict t = 0.5 bisect exactly as in the pipeline), crop, and rounding to uint8
+(`vfi.core.frames.to_uint8_hwc`). The only pipeline step left out is scene-cut and duplicate
 detection: the model is called on every sample. The rounded frame is scored with
-`vfi.benchmarks.metrics` against the ground truth, as is the frame-averaging baseline.
+`vfi.core.metrics` against the ground truth, as is the frame-averaging baseline.
 
     result = evaluate(open_dataset("middlebury", root), runner)
     result["ie"], result["samples"][0]
@@ -17,12 +17,13 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import numpy as np
 
-from vfi.benchmarks import metrics
 from vfi.benchmarks.datasets import Dataset, Triplet
+from vfi.core import metrics
 
 #: progress callback: (samples done, total or None)
 ProgressFn = Callable[[int, Optional[int]], None]
@@ -30,8 +31,8 @@ ProgressFn = Callable[[int, Optional[int]], None]
 PROTOCOL = {
     **metrics.PROTOCOL,
     "inference": "vfi.runtime Runner.infer via runtime.synthesis.synthesize, as vfi interpolate (no scene-cut/duplicate detection)",
-    "padding": "replicate padding on bottom and right to the model's pad multiple (runtime.padding), cropped back",
-    "rounding": "prediction rounded to nearest uint8 (runtime.pipeline.to_uint8_hwc) before scoring",
+    "padding": "replicate padding on bottom and right to the model's pad multiple (core.padding), cropped back",
+    "rounding": "prediction rounded to nearest uint8 (core.frames.to_uint8_hwc) before scoring",
     "input_conversion": "uint8 / 255 -> float32 RGB NCHW",
     "frame_averaging_baseline": "(frame0 + frame1) // 2 on uint8",
     "aggregate": "mean over samples of per-sample figures",
@@ -40,15 +41,15 @@ PROTOCOL = {
 
 def predict(runner, triplet: Triplet) -> np.ndarray:
     """The model's frame at ``triplet.t`` as RGB uint8 [H, W, 3], made as the pipeline makes it."""
-    from vfi.runtime.padding import crop_to, pad_to_multiple
-    from vfi.runtime.pipeline import to_uint8_hwc
+    from vfi.core.frames import to_model_input, to_uint8_hwc
+    from vfi.core.padding import crop_to, pad_to_multiple
     from vfi.runtime.synthesis import synthesize
 
     height, width = triplet.frame0.shape[:2]
 
     def tensor(frame: np.ndarray) -> np.ndarray:
         # Same conversion as the pipeline's decode stage.
-        return pad_to_multiple(frame.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0), runner.pad_multiple)
+        return pad_to_multiple(to_model_input(frame), runner.pad_multiple)
 
     out = synthesize(runner, tensor(triplet.frame0), tensor(triplet.frame1), [triplet.t])
     return to_uint8_hwc(crop_to(out, height, width)[0])
@@ -64,14 +65,16 @@ def evaluate(dataset: Dataset, runner, progress: ProgressFn | None = None, use_l
     The runner is loaded here if it is not yet; the caller closes it.
     """
     runner.load()
-    lpips_fn, lpips_note = metrics.lpips_metric() if use_lpips else (None, "LPIPS not requested")
+    from vfi.benchmarks.lpips import lpips_metric
+
+    lpips_fn, lpips_note = lpips_metric() if use_lpips else (None, "LPIPS not requested")
     rows = []
     infer_s = 0.0
     start = time.perf_counter()
     for triplet in dataset:
-        before = len(runner.timings)
+        before = runner.timings.mark()
         pred = predict(runner, triplet)
-        infer_s += sum(runner.timings[before:])
+        infer_s += runner.timings.since(before)[1]
         row = {"name": triplet.name, "height": int(triplet.gt.shape[0]), "width": int(triplet.gt.shape[1]), "t": triplet.t}
         row.update(metrics.score(pred, triplet.gt))
         if lpips_fn is not None:
@@ -106,7 +109,7 @@ def evaluate(dataset: Dataset, runner, progress: ProgressFn | None = None, use_l
 
 
 def weights_label(provenance: dict) -> str:
-    """"random-init", "trained (step N)" for a `vfi train` checkpoint, else "pretrained"."""
+    """ "random-init", "trained (step N)" for a `vfi train` checkpoint, else "pretrained"."""
     source = provenance.get("source")
     if source == "random-init":
         return "random-init"
@@ -118,10 +121,10 @@ def weights_label(provenance: dict) -> str:
 def run_eval(
     dataset: str,
     root,
-    model: str = "rife-hdv3",
+    model: str = "rife-4.0",
     backend: str = "torch",
     device: str = "cpu",
-    precision: str = "fp32",
+    precision: str | None = None,
     threads: int | None = None,
     split: str | None = None,
     limit: int | None = None,
@@ -146,14 +149,14 @@ def run_eval(
     return {
         "kind": "vfi-eval",
         "format": 1,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "model": card.variant,
         "model_spec": str(model),
         "weights": weights,
         "provenance": provenance,
         "backend": backend,
         "device": device,
-        "precision": precision,
+        "precision": runner.precision,
         "dataset": {**data.describe(), "limit": limit},
         "pad_multiple": int(card.pad_multiple),
         **{k: v for k, v in figures.items() if k != "samples"},
@@ -162,3 +165,25 @@ def run_eval(
         "libraries": library_versions(),
         "samples": figures["samples"],
     }
+
+
+def middlebury_validation(root):
+    """A training extra validation (`vfi.train.validation.ExtraValidation`): IE and PSNR on
+    Middlebury-Other under `root` (input/ and gt/), made exactly as `vfi eval --dataset middlebury`
+    makes them (the torch backend on the model being trained)."""
+    from vfi.benchmarks.datasets import open_dataset
+    from vfi.runtime.backends import create_runner
+
+    data = open_dataset("middlebury", root)
+
+    def validate(model, device) -> dict:
+        was_training = model.training
+        runner = create_runner("torch", model, device="cuda" if str(device).startswith("cuda") else "cpu")
+        try:
+            with runner:
+                result = evaluate(data, runner, use_lpips=False)
+        finally:
+            model.train(was_training)
+        return {"middlebury_ie": result["ie"], "middlebury_psnr": result["psnr"], "middlebury_samples": result["count"]}
+
+    return validate

@@ -1,8 +1,8 @@
 """Throughput of `vfi interpolate` end to end, and the share of time spent outside the model.
 
-    python -m vfi.benchmarks.interpolate_speed --size 360x640 --frames 25 --runs 3 --models rife-hdv3,rife-hdv3-fast
+    python -m vfi.benchmarks.interpolate_speed --size 360x640 --frames 25 --runs 3 --models rife-4.0,rife-4.0-fast
 
-Renders a sample clip (`vfi.train.synthetic_motion`), encodes it as H.264 (so decoding is real),
+Renders a sample clip (`vfi.core.synthetic_scene`), encodes it as H.264 (so decoding is real),
 then runs the full pipeline (decode -> pad -> infer -> crop -> encode H.264) 2x per model and
 backend. Reports medians over `--runs` runs of: output frames per second, interpolated frames per
 second, time inside `Runner.infer`, and time outside it (decode, pad, copy, encode, waits) as a
@@ -51,14 +51,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", default="360x640", help="HxW pixels")
     parser.add_argument("--frames", type=int, default=25, help="input frames")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--models", default="rife-hdv3,rife-hdv3-fast")
+    parser.add_argument("--models", default="rife-4.0,rife-4.0-fast")
     parser.add_argument("--backends", default="torch")
     parser.add_argument("--threads", type=int, default=None, help="intra-op threads (default: all cores)")
     args = parser.parse_args(argv)
 
     import torch
 
-    from vfi.train.synthetic_motion import make_scene, write_video
+    from vfi.core.synthetic_scene import make_scene
+    from vfi.runtime.video_io import write_video
 
     height, width = (int(v) for v in args.size.split("x"))
     if args.threads:

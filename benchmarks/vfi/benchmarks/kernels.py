@@ -17,7 +17,7 @@ import json
 import statistics
 import sys
 import time
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass
 
 
 @dataclass
@@ -110,14 +110,37 @@ def run_case(case, device: str, runs: int, warmup: int, copy_gbps: float | None)
         op_ms = timer(case.run, args, runs, warmup)
         base_ms = timer(case.baseline, args, runs, warmup)
     gbps = lambda ms: case.bytes_moved / (ms * 1e-3) / 1e9  # noqa: E731
-    return Row(case.op, case.label, case.dtype, op_ms, base_ms, base_ms / op_ms, gbps(op_ms), gbps(base_ms),
-               100 * gbps(op_ms) / copy_gbps if copy_gbps else float("nan"), diff)
+    return Row(
+        case.op,
+        case.label,
+        case.dtype,
+        op_ms,
+        base_ms,
+        base_ms / op_ms,
+        gbps(op_ms),
+        gbps(base_ms),
+        100 * gbps(op_ms) / copy_gbps if copy_gbps else float("nan"),
+        diff,
+    )
 
 
 def format_table(rows: list[Row], header: str = "") -> str:
     cols = ("op", "case", "dtype", "op ms", "torch ms", "speedup", "op GB/s", "torch GB/s", "% copy", "max|diff|")
-    body = [(r.op, r.case, r.dtype, f"{r.op_ms:.4f}", f"{r.baseline_ms:.4f}", f"{r.speedup:.2f}x", f"{r.op_gbps:.1f}",
-             f"{r.baseline_gbps:.1f}", f"{r.pct_of_copy:.0f}%", f"{r.max_abs_diff:.2e}") for r in rows]
+    body = [
+        (
+            r.op,
+            r.case,
+            r.dtype,
+            f"{r.op_ms:.4f}",
+            f"{r.baseline_ms:.4f}",
+            f"{r.speedup:.2f}x",
+            f"{r.op_gbps:.1f}",
+            f"{r.baseline_gbps:.1f}",
+            f"{r.pct_of_copy:.0f}%",
+            f"{r.max_abs_diff:.2e}",
+        )
+        for r in rows
+    ]
     widths = [max(len(c), *(len(b[i]) for b in body)) if body else len(c) for i, c in enumerate(cols)]
     line = lambda cells: "  ".join(str(x).rjust(w) for x, w in zip(cells, widths))  # noqa: E731
     out = [header] if header else []
@@ -130,7 +153,7 @@ def main(argv=None) -> int:
     import torch
 
     if not args.dry_run and not torch.cuda.is_available():
-        print("benchmarks/kernels.py: no CUDA device on this machine; nothing measured (use --dry-run to check the script)")
+        print("vfi.benchmarks.kernels: no CUDA device on this machine; nothing measured (use --dry-run to check the script)")
         return 1
     device = "cpu" if args.dry_run else "cuda"
     runs, warmup = (3, 1) if args.dry_run else (args.runs, args.warmup)
@@ -139,8 +162,10 @@ def main(argv=None) -> int:
     if args.dry_run:
         header = f"DRY RUN on CPU, tiny sizes, {runs} runs: timings are not figures"
     else:
-        header = (f"{torch.cuda.get_device_name()}, torch {torch.__version__}, median of {runs} runs after {warmup} "
-                  f"warm-up (CUDA events); device copy bandwidth {copy_gbps:.0f} GB/s")
+        header = (
+            f"{torch.cuda.get_device_name()}, torch {torch.__version__}, median of {runs} runs after {warmup} "
+            f"warm-up (CUDA events); device copy bandwidth {copy_gbps:.0f} GB/s"
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"header": header, "copy_gbps": copy_gbps, "rows": [asdict(r) for r in rows]}, f, indent=2)

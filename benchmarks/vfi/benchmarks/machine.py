@@ -103,7 +103,7 @@ class HostPeakMemory:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
 
-    def __enter__(self) -> "HostPeakMemory":
+    def __enter__(self) -> HostPeakMemory:
         try:
             Path("/proc/self/clear_refs").write_text("5")
             rss = self._status_kb("VmRSS")

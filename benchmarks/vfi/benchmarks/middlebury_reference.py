@@ -20,20 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _read(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    return np.array(Image.open(path).convert("RGB"))
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10.0 * np.log10(255.0**2 / mse)
-
-
-def _ie(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(np.abs(a.astype(np.float64) - b.astype(np.float64))))
+from vfi.core import metrics
+from vfi.core.frames import read_image
 
 
 def reference_middle(net, frame0: np.ndarray, frame1: np.ndarray, mode: str) -> np.ndarray:
@@ -67,7 +55,7 @@ def ours_middle(runner, frame0: np.ndarray, frame1: np.ndarray) -> np.ndarray:
         Image.fromarray(frame0).save(source / "00000.png")
         Image.fromarray(frame1).save(source / "00001.png")
         interpolate(source, target, runner, factor=2)
-        return _read(target / "00001.png")
+        return read_image(target / "00001.png")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,16 +75,26 @@ def main(argv: list[str] | None = None) -> None:
     sequences = sorted(p.name for p in (args.root / "input").iterdir() if p.is_dir())
     table = []
     for mode in args.modes.split(","):
-        model = "rife-hdv3" if mode == "full" else "rife-hdv3-fast"
+        model = "rife-4.0" if mode == "full" else "rife-4.0-fast"
         with create_runner("torch", model) as runner:
             for seq in sequences:
-                f0 = _read(args.root / "input" / seq / "frame10.png")
-                f1 = _read(args.root / "input" / seq / "frame11.png")
-                gt = _read(args.root / "gt" / seq / "frame10i11.png")
+                f0 = read_image(args.root / "input" / seq / "frame10.png")
+                f1 = read_image(args.root / "input" / seq / "frame11.png")
+                gt = read_image(args.root / "gt" / seq / "frame10i11.png")
                 ours = ours_middle(runner, f0, f1)
                 ref = reference_middle(net, f0, f1, mode)
                 avg = ((f0.astype(np.uint16) + f1) // 2).astype(np.uint8)
-                table.append((mode, seq, _psnr(ours, gt), _psnr(ref, gt), _ie(ours, gt), _ie(ref, gt), _ie(avg, gt)))
+                table.append(
+                    (
+                        mode,
+                        seq,
+                        metrics.psnr(ours, gt),
+                        metrics.psnr(ref, gt),
+                        metrics.ie(ours, gt),
+                        metrics.ie(ref, gt),
+                        metrics.ie(avg, gt),
+                    )
+                )
     print(f"CPU, fp32, torch {torch.__version__}, Middlebury-Other ({len(sequences)} sequences), PSNR dB / IE (0..255)")
     print("| mode | sequence | PSNR ours | PSNR reference | IE ours | IE reference | IE frame averaging |")
     print("|---|---|---|---|---|---|---|")

@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vfi.core.atomic import atomic_write_text
+
 PUBLISHED = Path(__file__).with_name("published.json")
 
 #: accuracy metrics a plot can use -> True when higher is better
@@ -78,11 +80,15 @@ def plot_pareto(points: list[Point], metric: str, title: str, path: Path) -> Pat
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
     others = [p for p in points if not p.on_front]
     ax.scatter([p.latency_ms for p in others], [p.accuracy for p in others], color="0.6", label="dominated", zorder=2)
-    ax.plot(
-        [p.latency_ms for p in front], [p.accuracy for p in front], "-o", color="tab:red", label="Pareto front", zorder=3
-    )
+    ax.plot([p.latency_ms for p in front], [p.accuracy for p in front], "-o", color="tab:red", label="Pareto front", zorder=3)
     for p in points:
-        ax.annotate(f"{p.model}\n{p.backend} {p.precision}", (p.latency_ms, p.accuracy), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        ax.annotate(
+            f"{p.model}\n{p.backend} {p.precision}",
+            (p.latency_ms, p.accuracy),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -117,7 +123,11 @@ def _ok_rows(benches: list[dict]) -> list[tuple[dict, dict]]:
 
 def _where(bench: dict, row: dict) -> str:
     machine = bench["machine"]
-    device = machine.get("gpu") if row["device"] == "cuda" and machine.get("gpu") else f"{machine['cpu']} x{row.get('threads')} threads"
+    device = (
+        machine.get("gpu")
+        if row["device"] == "cuda" and machine.get("gpu")
+        else f"{machine['cpu']} x{row.get('threads')} threads"
+    )
     return f"{row['backend']} {row['precision']} {row['device']} ({device}) @ {row['resolution']}"
 
 
@@ -162,7 +172,10 @@ def _our_line(model: str, benches: list[dict], evals: list[dict]) -> str:
     rows = [(b, r) for b, r in _ok_rows(benches) if r["model"] == model]
     any_rows = [r for b in benches for r in b["rows"] if r["model"] == model]
     model_evals = [e for e in evals if e["model"] == model]
-    accuracy = "; ".join(f"{_fmt(e.get('psnr'), '{:.2f}')}/{_fmt(e.get('ssim'), '{:.3f}')} ({_dataset_label(e)})" for e in model_evals) or "-"
+    accuracy = (
+        "; ".join(f"{_fmt(e.get('psnr'), '{:.2f}')}/{_fmt(e.get('ssim'), '{:.3f}')} ({_dataset_label(e)})" for e in model_evals)
+        or "-"
+    )
     ie = "; ".join(_fmt(e.get("ie"), "{:.3f}") for e in model_evals if e["dataset"]["name"] == "middlebury") or "-"
     params = next((r.get("params") for r in any_rows if r.get("params") is not None), None)
     cost = _cost_row(any_rows)
@@ -188,13 +201,28 @@ def latency_table(benches: list[dict]) -> list[str]:
         for r in bench["rows"]:
             status = "ok" if r.get("status") == "ok" else f"{r.get('status')}: {r.get('reason', '')}"
             lines.append(
-                "| " + " | ".join([
-                    r["model"], r.get("weights", "-"), r["backend"], r["precision"], r["device"], r["resolution"],
-                    _fmt(r.get("params") and r["params"] / 1e6, "{:.2f}M"), _fmt(r.get("macs") and r["macs"] / 1e9, "{:.1f}"),
-                    _fmt(r.get("flops") and r["flops"] / 1e9, "{:.1f}"), _fmt(r.get("latency_ms"), "{:.1f}"),
-                    _fmt(r.get("latency_p90_ms"), "{:.1f}"), _fmt(r.get("latency_p99_ms"), "{:.1f}"), _fmt(r.get("fps"), "{:.2f}"),
-                    _fmt(r.get("host_peak_mb"), "{:.0f}"), _fmt(r.get("gpu_peak_mb"), "{:.0f}"), status.replace("|", "/"),
-                ]) + " |"
+                "| "
+                + " | ".join(
+                    [
+                        r["model"],
+                        r.get("weights", "-"),
+                        r["backend"],
+                        r["precision"],
+                        r["device"],
+                        r["resolution"],
+                        _fmt(r.get("params") and r["params"] / 1e6, "{:.2f}M"),
+                        _fmt(r.get("macs") and r["macs"] / 1e9, "{:.1f}"),
+                        _fmt(r.get("flops") and r["flops"] / 1e9, "{:.1f}"),
+                        _fmt(r.get("latency_ms"), "{:.1f}"),
+                        _fmt(r.get("latency_p90_ms"), "{:.1f}"),
+                        _fmt(r.get("latency_p99_ms"), "{:.1f}"),
+                        _fmt(r.get("fps"), "{:.2f}"),
+                        _fmt(r.get("host_peak_mb"), "{:.0f}"),
+                        _fmt(r.get("gpu_peak_mb"), "{:.0f}"),
+                        status.replace("|", "/"),
+                    ]
+                )
+                + " |"
             )
     return lines
 
@@ -232,16 +260,20 @@ def pareto_points(benches: list[dict], evals: list[dict], dataset: str, device: 
         same = [e for e in candidates if e["backend"] == row["backend"] and e["precision"] == row["precision"]]
         torch32 = [e for e in candidates if e["backend"] == "torch" and e["precision"] == "fp32"]
         chosen = (same or torch32 or candidates)[0]
-        points.append(Point(row["model"], row["backend"], row["precision"], row["latency_ms"], chosen[metric], _dataset_label(chosen)))
+        points.append(
+            Point(row["model"], row["backend"], row["precision"], row["latency_ms"], chosen[metric], _dataset_label(chosen))
+        )
     return points
 
 
-def build_report(benches: list[dict], evals: list[dict], out: Path, metric: str = "psnr", published: dict | None = None) -> Report:
+def build_report(
+    benches: list[dict], evals: list[dict], out: Path, metric: str = "psnr", published: dict | None = None
+) -> Report:
     """Write ``report.md`` and the Pareto PNGs into `out` (see module doc)."""
     from vfi.core.errors import InputError
 
     if metric not in METRICS:
-        raise InputError(f"--metric must be one of {', '.join(METRICS)}, got {metric!r}")
+        raise InputError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}", "metric")
     published = published or load_published()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -292,5 +324,5 @@ def build_report(benches: list[dict], evals: list[dict], out: Path, metric: str 
         lines += [f"- {key}: {text}" for key, text in benches[0]["protocol"].items()]
     if evals:
         lines += [f"- eval {key}: {text}" for key, text in evals[0]["protocol"].items()]
-    report.markdown.write_text("\n".join(lines) + "\n")
+    atomic_write_text(report.markdown, "\n".join(lines) + "\n")
     return report

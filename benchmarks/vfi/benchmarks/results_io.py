@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+from vfi.core.atomic import atomic_write_text
 from vfi.core.errors import InputError
 
 FORMAT = 1
@@ -27,10 +28,7 @@ def _finite(value):
 
 def write_json(path: str | Path, data: dict) -> Path:
     """Write `data` as indented strict JSON (missing parent folders are created)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")
-    return path
+    return atomic_write_text(path, json.dumps(_finite(data), indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path: str | Path, kind: str) -> dict:
@@ -44,5 +42,5 @@ def read_json(path: str | Path, kind: str) -> dict:
         raise InputError(f"{path}: not valid JSON ({exc}); expected a {kind} JSON file") from None
     if not isinstance(data, dict) or data.get("kind") != kind:
         found = data.get("kind") if isinstance(data, dict) else type(data).__name__
-        raise InputError(f"{path}: is {found!r}, expected a {kind} JSON file (written by `vfi {kind[4:]} --json`)")
+        raise InputError(f"{path}: is {found!r}, expected a {kind} JSON file (written by vfi {kind[4:]})")
     return data

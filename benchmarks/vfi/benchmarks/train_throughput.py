@@ -19,7 +19,7 @@ import statistics
 import time
 
 #: one registered model per family (distance-indexed variants share their base family's cost)
-DEFAULT_MODELS = ("rife-hdv3", "ifrnet-s", "ifrnet", "ifrnet-l", "ugsp", "cain", "cspa")
+DEFAULT_MODELS = ("rife-4.0", "ifrnet-s", "ifrnet", "ifrnet-l", "ugsp", "cain", "cspa")
 
 
 class _L1:
@@ -45,8 +45,16 @@ def _objective(model):
         return _L1(model), f"L1 ({str(exc)[:40]})"
 
 
-def measure(name: str, batch: int, crop: int, steps: int, warmup: int, device: str = "cpu", precision: str = "fp32",
-            hparams: dict | None = None) -> dict:
+def measure(
+    name: str,
+    batch: int,
+    crop: int,
+    steps: int,
+    warmup: int,
+    device: str = "cpu",
+    precision: str = "fp32",
+    hparams: dict | None = None,
+) -> dict:
     """Median update time and samples/s of model `name` (hyper-parameter overrides `hparams`)."""
     import torch
 
@@ -140,15 +148,20 @@ def main(argv: list[str] | None = None) -> str:
     if args.threads:
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
-    devices = ["cpu", "cuda"] if args.device == "auto" and torch.cuda.is_available() else (
-        ["cpu"] if args.device == "auto" else [args.device])
+    devices = (
+        ["cpu", "cuda"]
+        if args.device == "auto" and torch.cuda.is_available()
+        else (["cpu"] if args.device == "auto" else [args.device])
+    )
     rows = []
     for device in devices:
         precision = args.precision if device == "cuda" else "fp32"
         for name in [m for m in args.models.split(",") if m]:
             row = measure(name, args.batch, args.crop, args.steps, args.warmup, device, precision)
-            print(f"{name} {device} {precision}: {row['samples_per_s']:.2f} samples/s ({row['update_ms']:.1f} ms/update)",
-                  flush=True)
+            print(
+                f"{name} {device} {precision}: {row['samples_per_s']:.2f} samples/s ({row['update_ms']:.1f} ms/update)",
+                flush=True,
+            )
             rows.append(row)
     machine = {**machine_info(devices[-1], threads), "torch": torch.__version__}
     table = markdown(rows, machine, threads)

@@ -27,7 +27,11 @@ class progress_bar:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-        last = [TextColumn("{task.fields[rate]}"), TimeElapsedColumn()] if self.rate else [TimeElapsedColumn(), TimeRemainingColumn()]
+        last = (
+            [TextColumn("{task.fields[rate]}"), TimeElapsedColumn()]
+            if self.rate
+            else [TimeElapsedColumn(), TimeRemainingColumn()]
+        )
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

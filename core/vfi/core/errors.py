@@ -2,13 +2,41 @@
 
 The CLI catches `VfiError`, prints its message on one line and exits non-zero, so every message
 must stand on its own: what is wrong, with which path or value, and how to fix it.
+
+Messages speak the library's language: they name the function parameters involved (``factor``,
+``precision``), never a command-line flag. An error lists those names in `parameters`; the CLI
+writes each one as the flag of the command that was run (``factor`` -> ``--factor``), so
+`str(error)` reads right for a Python caller and the CLI's line reads right for a shell user.
 """
+
+from __future__ import annotations
+
+import re
 
 
 class VfiError(Exception):
-    """Base class of every error caused by user input or environment (not by a bug)."""
+    """Base class of every error caused by user input or environment (not by a bug).
+
+    Args:
+        message: the whole message, one line.
+        parameters: names of the library parameters the message mentions as words (for example
+            ``"input_fps"``); a front end may show them in its own spelling (`rendered`).
+    """
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *parameters: str):
+        super().__init__(message)
+        self.parameters: tuple[str, ...] = tuple(parameters)
+
+    def rendered(self, spelling: dict[str, str]) -> str:
+        """The message with each of `parameters` that `spelling` knows replaced by its spelling
+        (whole words only; a name inside a path, a file name or a longer word is left alone)."""
+        text = str(self)
+        for name in self.parameters:
+            if name in spelling:
+                text = re.sub(rf"(?<![\w./-]){re.escape(name)}(?![\w/-]|\.\w)", spelling[name], text)
+        return text
 
 
 class InputError(VfiError):

@@ -57,7 +57,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise ValueError(f"cannot parse protobuf text at offset {pos}: {text[pos:pos + 20]!r}")
+            raise ValueError(f"cannot parse protobuf text at offset {pos}: {text[pos : pos + 20]!r}")
         pos = match.end()
         if match.group(1):
             continue  # comment

@@ -24,16 +24,16 @@ from pathlib import Path
 from vfi.core.errors import InputError
 from vfi.export.pbtxt import Enum, dumps
 
-#: precision of the exchange tensors (always float32, see `onnx_model`)
+#: precision of the exchange tensors (always float32, see `vfi.core.graph_spec`)
 IO_TYPE = Enum("TYPE_FP32")
 DEFAULT_MAX_BATCH = 8
 DEFAULT_QUEUE_DELAY_US = 100
 
 
 def model_name_for(sidecar: dict) -> str:
-    """A Triton model name from the model card's variant (letters, digits, '-', '_')."""
+    """A Triton model name from the model card's variant (letters, digits, '.', '-', '_')."""
     variant = sidecar.get("model_card", {}).get("variant", "model")
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", variant) or "model"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", variant) or "model"
 
 
 def _batch_is_dynamic(sidecar: dict) -> bool:
@@ -48,13 +48,28 @@ def _dims(shape: list, drop_batch: bool) -> list[int]:
     return [d if isinstance(d, int) else -1 for d in dims]
 
 
-def make_config(sidecar: dict, name: str, max_batch_size: int = DEFAULT_MAX_BATCH, instances: int = 1,
-                kind: str = "KIND_GPU") -> dict:
+def make_config(
+    sidecar: dict, name: str, max_batch_size: int = DEFAULT_MAX_BATCH, instances: int = 1, kind: str = "KIND_GPU"
+) -> dict:
     """The config.pbtxt content (a dict for `pbtxt.dumps`) for the artifact described by `sidecar`."""
+    from vfi.models.card import ModelCard
+    from vfi.models.registry import graph_spec
+
     engine = sidecar["kind"] == "tensorrt-engine"
     if not engine and sidecar.get("flavour") != "portable":
-        raise InputError("a tensorrt-flavour ONNX graph holds vfi plugin nodes that ONNX Runtime cannot run; "
-                         "serve an engine built from it (vfi build) or export with --flavour portable")
+        raise InputError(
+            "a tensorrt-flavour ONNX graph holds vfi plugin nodes that ONNX Runtime cannot run; "
+            "serve an engine built from it (vfi build) or export the portable flavour",
+            "flavour",
+        )
+    spec = graph_spec(ModelCard(**sidecar["model_card"]))
+    recorded = (list(sidecar["inputs"]), list(sidecar["outputs"]))
+    if recorded != (spec.input_names, spec.output_names):
+        raise InputError(
+            f"{sidecar.get('artifact')}: its sidecar lists inputs {recorded[0]} and outputs {recorded[1]}, "
+            f"but the {sidecar['model_card']['family']} graph interface is {spec.input_names} -> "
+            f"{spec.output_names}; export it again"
+        )
     dynamic_batch = _batch_is_dynamic(sidecar)
     # Engine sidecars, like graph sidecars, hold inputs / outputs with symbolic names where the
     # profile spans a range (see `tensorrt_builder`); the profile's max batch bounds Triton's batch.
@@ -68,12 +83,8 @@ def make_config(sidecar: dict, name: str, max_batch_size: int = DEFAULT_MAX_BATC
         "platform": "tensorrt_plan" if engine else "onnxruntime_onnx",
         "backend": "tensorrt" if engine else "onnxruntime",
         "max_batch_size": int(max_batch),
-        "input": [
-            {"name": n, "data_type": IO_TYPE, "dims": _dims(shapes[n], dynamic_batch)} for n in sidecar["inputs"]
-        ],
-        "output": [
-            {"name": n, "data_type": IO_TYPE, "dims": _dims(shapes[n], dynamic_batch)} for n in sidecar["outputs"]
-        ],
+        "input": [{"name": n, "data_type": IO_TYPE, "dims": _dims(shapes[n], dynamic_batch)} for n in spec.input_names],
+        "output": [{"name": n, "data_type": IO_TYPE, "dims": _dims(shapes[n], dynamic_batch)} for n in spec.output_names],
         "instance_group": [{"count": int(instances), "kind": Enum(kind)}],
     }
     if dynamic_batch:
@@ -81,32 +92,38 @@ def make_config(sidecar: dict, name: str, max_batch_size: int = DEFAULT_MAX_BATC
     plugins = sidecar.get("plugins") or []
     if engine and plugins:
         config["parameters"] = [
-            {"key": "vfi_plugins", "value": {"string_value": ",".join(f"{p['namespace']}::{p['plugin']}@{p['version']}" for p in plugins)}}
+            {
+                "key": "vfi_plugins",
+                "value": {"string_value": ",".join(f"{p['namespace']}::{p['plugin']}@{p['version']}" for p in plugins)},
+            }
         ]
     return config
 
 
-def write_repository(artifact, repo, name: str | None = None, max_batch_size: int = DEFAULT_MAX_BATCH,
-                     instances: int = 1, kind: str = "KIND_GPU") -> Path:
+def write_repository(
+    artifact, repo, name: str | None = None, max_batch_size: int = DEFAULT_MAX_BATCH, instances: int = 1, kind: str = "KIND_GPU"
+) -> Path:
     """Write the model folder for `artifact` (an exported .onnx or a built engine with its
     sidecar) into the repository folder `repo`; returns the model folder. An existing model folder
     of the same name is replaced."""
-    from vfi.export.sidecar import read_sidecar
+    from vfi.core.atomic import AtomicOutput
+    from vfi.core.sidecar import read_sidecar
 
     artifact = Path(artifact)
     sidecar = read_sidecar(artifact)
     if sidecar["kind"] not in ("onnx", "tensorrt-engine"):
         raise InputError(f"{artifact}: Triton serves ONNX graphs and TensorRT engines, not {sidecar['kind']}")
-    if instances < 1 or max_batch_size < 1:
-        raise InputError("--instances and --max-batch must be >= 1")
+    if instances < 1:
+        raise InputError(f"instances must be >= 1, got {instances}", "instances")
+    if max_batch_size < 1:
+        raise InputError(f"max_batch_size must be >= 1, got {max_batch_size}", "max_batch_size")
     name = name or model_name_for(sidecar)
     config = make_config(sidecar, name, max_batch_size, instances, kind)
     folder = Path(repo) / name
-    if folder.exists():
-        shutil.rmtree(folder)
-    (folder / "1").mkdir(parents=True)
-    target = folder / "1" / ("model.plan" if sidecar["kind"] == "tensorrt-engine" else "model.onnx")
-    shutil.copyfile(artifact, target)
-    header = f"# Triton model configuration written by `vfi export --serving` for {artifact.name}\n"
-    (folder / "config.pbtxt").write_text(header + dumps(config))
+    with AtomicOutput(folder, is_folder=True) as out:  # an existing model folder is replaced whole
+        (out.temp / "1").mkdir(parents=True)
+        target = out.temp / "1" / ("model.plan" if sidecar["kind"] == "tensorrt-engine" else "model.onnx")
+        shutil.copyfile(artifact, target)
+        header = f"# Triton model configuration written by vfi for {artifact.name}\n"
+        (out.temp / "config.pbtxt").write_text(header + dumps(config))
     return folder

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 
+from vfi.core.messages import short_error
+
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install onnxslim"
@@ -42,14 +44,13 @@ def simplify(model):
     try:
         slim = onnxslim.slim(model)
     except Exception as exc:  # a simplifier failure must not lose the (valid) exported graph
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        report["note"] = f"onnxslim failed ({first}); graph kept as exported"
+        report["note"] = f"onnxslim failed ({short_error(exc)}); graph kept as exported"
         report["nodes_after"] = report["nodes_before"]
         log.warning(report["note"])
         return model, report
-    if [i.name for i in slim.graph.input] != [i.name for i in model.graph.input] or [
-        o.name for o in slim.graph.output
-    ] != [o.name for o in model.graph.output]:
+    if [i.name for i in slim.graph.input] != [i.name for i in model.graph.input] or [o.name for o in slim.graph.output] != [
+        o.name for o in model.graph.output
+    ]:
         report["note"] = "onnxslim changed the graph interface; graph kept as exported"
         report["nodes_after"] = report["nodes_before"]
         return model, report

@@ -13,7 +13,4 @@ def as_pair(v) -> tuple[int, int]:
 
 def conv_output_size(in_hw, kernel_hw, stride, padding, dilation) -> tuple[int, int]:
     """Output (H, W) of a convolution; same formula as `torch.nn.functional.conv2d`."""
-    return tuple(
-        (i + 2 * p - d * (k - 1) - 1) // s + 1
-        for i, k, s, p, d in zip(in_hw, kernel_hw, stride, padding, dilation)
-    )
+    return tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in zip(in_hw, kernel_hw, stride, padding, dilation))

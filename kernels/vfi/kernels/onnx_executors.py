@@ -1,7 +1,7 @@
 """ONNX reference evaluator that runs graphs holding our custom nodes (no GPU, no TensorRT).
 
-    from vfi.kernels.onnx_executors import reference_evaluator
-    outputs = reference_evaluator("model.onnx").run(None, {"img0": a, "img1": b})
+from vfi.kernels.onnx_executors import reference_evaluator
+outputs = reference_evaluator("model.onnx").run(None, {"img0": a, "img1": b})
 """
 
 from __future__ import annotations
@@ -16,14 +16,6 @@ def custom_op_executors(op_types=None) -> list[type]:
     return [spec.facet("onnx_executor") for spec in OPS.values() if op_types is None or spec.onnx_op_type in op_types]
 
 
-def custom_op_types(model) -> set[str]:
-    """op_types of the `vfi`-domain nodes in `model` (functions and subgraphs included)."""
-    from vfi.kernels.onnx_export import _nodes
-
-    nodes = list(_nodes(model.graph)) + [n for fn in model.functions for n in fn.node]
-    return {n.op_type for n in nodes if n.domain == "vfi"}
-
-
 def reference_evaluator(model_path_or_proto, **kwargs):
     """`onnx.reference.ReferenceEvaluator` with the CPU executor of every custom op the graph uses.
 
@@ -34,6 +26,7 @@ def reference_evaluator(model_path_or_proto, **kwargs):
     from onnx.reference import ReferenceEvaluator
 
     from vfi.core.errors import ExportError
+    from vfi.kernels.onnx_lint import custom_op_types
     from vfi.kernels.registry import OPS
 
     model = onnx.load(str(model_path_or_proto)) if isinstance(model_path_or_proto, (str, Path)) else model_path_or_proto

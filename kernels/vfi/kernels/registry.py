@@ -1,6 +1,6 @@
 """`OPS`: every custom op of the toolkit, one `OpSpec` each (no torch import here).
 
-Every op lives in its own folder `kernels/<op>/` with one file per facet, named by convention:
+Every op lives in its own package `vfi.kernels.<op>` (kernels/vfi/kernels/<op>/) with one file per facet, named by convention:
 
     reference.py      <op>_reference            plain PyTorch, float64-capable (the semantics)
     triton_kernel.py  <op>_triton               launcher of the Triton kernel(s)
@@ -10,7 +10,7 @@ Every op lives in its own folder `kernels/<op>/` with one file per facet, named 
     trt_plugin.py     (module)                  tensorrt.plugin registration (needs TensorRT)
     ptx.py            generate_ptx              PTX for the AOT plugin (no GPU needed)
     flops.py          <op>_flops                FLOP formula (registered with flop_counter)
-    bench.py          cases                     GPU benchmark cases for benchmarks/kernels.py
+    bench.py          cases                     GPU benchmark cases for vfi.benchmarks.kernels
 
 and its parity tests in `tests/kernels/test_<op>.py`. `conventional_spec` builds an entry from
 that convention; an op that departs from it spells its paths out in `OpSpec(...)`.
@@ -18,7 +18,8 @@ that convention; an op that departs from it spells its paths out in `OpSpec(...)
 
 from __future__ import annotations
 
-from vfi.kernels.spec import OpSpec, Tolerance
+from vfi.core.tolerance import Tolerance
+from vfi.kernels.spec import OpSpec
 
 
 def conventional_spec(name: str, onnx_op_type: str, tolerances: dict[str, Tolerance], plugin_version: str = "1") -> OpSpec:

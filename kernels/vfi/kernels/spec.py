@@ -8,16 +8,10 @@ Facets are given as "module:attribute" strings and imported on first use, so tha
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class Tolerance:
-    """Allowed difference between a facet and the float64 reference: |a - b| <= atol + rtol * |b|."""
-
-    atol: float
-    rtol: float = 0.0
+from vfi.core.lazy import load_object
+from vfi.core.tolerance import Tolerance
 
 
 @dataclass(frozen=True)
@@ -35,11 +29,12 @@ class OpSpec:
         trt_plugin: module whose import registers the TensorRT plugin (`tensorrt.plugin`).
         ptx: function producing (kernel name, PTX text, launch parameters) for the AOT plugin.
         flops: FLOP formula registered with `torch.utils.flop_counter`.
-        bench: function returning the GPU benchmark cases of `benchmarks/kernels.py` (the op and
+        bench: function returning the GPU benchmark cases of `vfi.benchmarks.kernels` (the op and
             its straightforward PyTorch composition on realistic shapes).
         onnx_op_type: op_type of the custom node; must not equal any built-in ONNX op name.
         plugin_version: TensorRT plugin version string.
-        tolerances: dtype name ("float64", "float32", "float16") -> `Tolerance` vs the reference.
+        tolerances: dtype name ("float64", "float32", "float16") -> `vfi.core.tolerance.Tolerance`
+            vs the float64 reference (per element; no mean bound).
         parity_test: path of the parity test file, relative to the repository root.
     """
 
@@ -76,10 +71,7 @@ class OpSpec:
         """Import and return the facet called `facet` (one of `FACETS`)."""
         if facet not in self.FACETS:
             raise KeyError(f"unknown facet {facet!r}; facets: {self.FACETS}")
-        path = getattr(self, facet)
-        module_name, _, attr = path.partition(":")
-        module = importlib.import_module(module_name)
-        return getattr(module, attr) if attr else module
+        return load_object(getattr(self, facet))
 
     def tolerance(self, dtype) -> Tolerance:
         """Tolerance for `dtype` (a torch dtype or its name)."""

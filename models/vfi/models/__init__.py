@@ -1,14 +1,26 @@
 """Model architectures, the model registry, and checkpoint load/save.
 
-    >>> import vfi.models
-    >>> model = vfi.models.load("rife-hdv3")        # pretrained, after `vfi weights import rife`
-    >>> model = vfi.models.create("rife-hdv3-fast")  # random init
-    >>> vfi.models.save(model, "my.safetensors")
+>>> import vfi.models
+>>> model = vfi.models.load("rife-4.0")        # pretrained, after `vfi weights import rife`
+>>> model = vfi.models.create("rife-4.0-fast")  # random init
+>>> vfi.models.save(model, "my.safetensors")
+>>> spec = vfi.models.graph_spec(model.card)    # its graph interface (inputs, opset, tolerances)
 """
 
 from vfi.models.card import ModelCard
-from vfi.models.registry import create, get_variant, load, names, save
+from vfi.models.registry import aliases, canonical_name, create, get_variant, graph_spec, load, names, save
 
-DEFAULT_MODEL = "rife-hdv3"
+DEFAULT_MODEL = "rife-4.0"
 
-__all__ = ["DEFAULT_MODEL", "ModelCard", "create", "get_variant", "load", "names", "save"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelCard",
+    "aliases",
+    "canonical_name",
+    "create",
+    "get_variant",
+    "graph_spec",
+    "load",
+    "names",
+    "save",
+]

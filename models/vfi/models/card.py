@@ -7,12 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-CARD_FORMAT_VERSION = 1
+from vfi.core.graph_spec import TIMESTEP_MODES  # noqa: F401  (the card's timestep_mode takes one of these)
 
-#: How a family consumes the timestep `t`:
-#: "scalar": any t in [0, 1] (a float or an [N] tensor); "map": additionally a per-pixel [N,1,H,W]
-#: distance map; "fixed": the model always predicts t = 0.5 and rejects anything else.
-TIMESTEP_MODES = ("scalar", "map", "fixed")
+CARD_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -20,11 +17,11 @@ class ModelCard:
     """Describes one model instance.
 
     Attributes:
-        family: architecture family, the key of the builder (e.g. "rife-hdv3").
-        variant: registry name this instance was created as (e.g. "rife-hdv3-fast").
+        family: architecture family, the key of the builder (e.g. "rife").
+        variant: registry name this instance was created as (e.g. "rife-4.0-fast").
         hparams: constructor keyword arguments of the family's module (widths, modes, ...).
         pad_multiple: input height and width must be multiples of this (pixels); the pipeline pads.
-        timestep_mode: one of `TIMESTEP_MODES`.
+        timestep_mode: one of `vfi.core.graph_spec.TIMESTEP_MODES`.
         provenance: where the weights came from (source, licence, conversion, training run).
         format_version: version of this card's layout.
     """
@@ -41,7 +38,7 @@ class ModelCard:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> "ModelCard":
+    def from_json(cls, text: str) -> ModelCard:
         data = json.loads(text)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known

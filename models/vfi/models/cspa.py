@@ -126,8 +126,9 @@ class DeformableAlign(nn.Module):
         head = self.offset_head(offset_feat)
         split = OFFSET_COORDS * self.deformable_groups * KERNEL_TAPS
         offset, mask = head[:, :split], torch.sigmoid(head[:, split:])
-        aligned = deform_conv2d(moving, offset, mask, self.weight, self.bias, padding=KERNEL_SIZE // 2,
-                                offset_groups=self.deformable_groups)
+        aligned = deform_conv2d(
+            moving, offset, mask, self.weight, self.bias, padding=KERNEL_SIZE // 2, offset_groups=self.deformable_groups
+        )
         return aligned, offset_feat
 
 
@@ -137,8 +138,7 @@ class CrossScaleAlignment(nn.Module):
     def __init__(self, width: int, levels: int, deformable_groups: int):
         super().__init__()
         # Index 0 is the finest level, as in the feature pyramid.
-        self.align = nn.ModuleList(DeformableAlign(width, deformable_groups, has_coarser=k < levels - 1)
-                                   for k in range(levels))
+        self.align = nn.ModuleList(DeformableAlign(width, deformable_groups, has_coarser=k < levels - 1) for k in range(levels))
         # Level k fuses its own aligned features with those of the levels - 1 - k coarser levels.
         self.fuse = nn.ModuleList(_conv((levels - k) * width, width) for k in range(levels - 1))
 
@@ -221,9 +221,10 @@ class CSPA(nn.Module):
         upsample_width: int = 64,
     ):
         super().__init__()
-        if min(width, pyramid_levels, deformable_groups, upsample_width) < 1 or min(
-            stem_downsamples, extract_blocks, reconstruct_blocks
-        ) < 0:
+        if (
+            min(width, pyramid_levels, deformable_groups, upsample_width) < 1
+            or min(stem_downsamples, extract_blocks, reconstruct_blocks) < 0
+        ):
             raise InputError("CSPA hyper-parameters must be positive (block and downsample counts may be 0)")
         if width % deformable_groups:
             raise InputError(f"CSPA deformable_groups ({deformable_groups}) must divide width ({width})")

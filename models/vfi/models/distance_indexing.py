@@ -9,8 +9,8 @@ from optical flow for the training targets). At inference a uniform map equal to
 (uniform motion); a non-uniform map lets a user retime parts of the frame.
 
 Here:
-  * `RIFEHDv3DI`: RIFE HDv3, whose timestep is already a channel concatenated to every flow
-    block's input, declared as taking maps ("rife-hdv3-di"). Same parameters as RIFE HDv3, so
+  * `RIFEDI`: RIFE 4.0, whose timestep is already a channel concatenated to every flow
+    block's input, declared as taking maps ("rife-4.0-di"). Same parameters as RIFE 4.0, so
     RIFE's pretrained weights initialise it (`rife_di_from_pretrained`) for fine-tuning with D_t
     maps; no distance-indexed RIFE weights are published.
   * "ifrnet-di" (registered in the catalogue): `vfi.models.ifrnet.IFRNet` with timestep_mode "map".
@@ -24,21 +24,21 @@ import dataclasses
 import torch
 
 from vfi.core.errors import InputError
-from vfi.models.rife_hdv3 import RIFEHDv3
+from vfi.models.rife import RIFE
 
 
-class RIFEHDv3DI(RIFEHDv3):
-    """RIFE HDv3 taking a distance map: `t` may be a float, [N], [N,1,1,1] or [N,1,H,W] map.
+class RIFEDI(RIFE):
+    """RIFE 4.0 taking a distance map: `t` may be a float, [N], [N,1,1,1] or [N,1,H,W] map.
 
-    The architecture and parameters are RIFE HDv3's (see `vfi.models.rife_hdv3`); only the
+    The architecture and parameters are RIFE 4.0's (see `vfi.models.rife`); only the
     declared timestep mode differs, so that cards, pipelines and exporters pass D_t maps to it.
     """
 
     timestep_mode = "map"
 
 
-def rife_di_from_pretrained(source: str = "rife-hdv3", **overrides) -> RIFEHDv3DI:
-    """A "rife-hdv3-di" model initialised with pretrained RIFE HDv3 weights, for fine-tuning.
+def rife_di_from_pretrained(source: str = "rife-4.0", **overrides) -> RIFEDI:
+    """A "rife-4.0-di" model initialised with pretrained RIFE 4.0 weights, for fine-tuning.
 
     `source` is a registered RIFE name or a checkpoint path (`vfi.models.load`); `overrides` are
     hyper-parameters of the new model (e.g. ``mode="fast"``). The card's provenance records that
@@ -47,15 +47,15 @@ def rife_di_from_pretrained(source: str = "rife-hdv3", **overrides) -> RIFEHDv3D
     import vfi.models as vm
 
     pretrained = vm.load(source)
-    if pretrained.card.family != "rife-hdv3":
-        raise InputError(f"{source!r} is a {pretrained.card.family} model; rife-hdv3-di starts from rife-hdv3 weights")
+    if pretrained.card.family != "rife":
+        raise InputError(f"{source!r} is a {pretrained.card.family} model; rife-4.0-di starts from rife-4.0 weights")
     hparams = {**pretrained.card.hparams, **overrides}
-    model = vm.create("rife-hdv3-di", **hparams)
+    model = vm.create("rife-4.0-di", **hparams)
     model.load_state_dict(pretrained.state_dict(), strict=True)
     model.card = dataclasses.replace(
         model.card,
         provenance={
-            "source": "initialisation from time-indexed RIFE HDv3 weights; fine-tune with distance maps",
+            "source": "initialisation from time-indexed RIFE 4.0 weights; fine-tune with distance maps",
             "initialised_from": dict(pretrained.card.provenance),
         },
     )
@@ -98,9 +98,7 @@ def iterative_inference(model, img0: torch.Tensor, img1: torch.Tensor, t=0.5, st
     if mode == "fixed":
         raise InputError("iterative inference needs a model that accepts any timestep; this one predicts t=0.5 only")
     if torch.is_tensor(t) and t.dim() == 4 and t.shape[-2:] != (1, 1) and mode != "map":
-        raise InputError(
-            f"a per-pixel distance map needs a distance-indexing model (timestep_mode 'map'); this one is {mode!r}"
-        )
+        raise InputError(f"a per-pixel distance map needs a distance-indexing model (timestep_mode 'map'); this one is {mode!r}")
     if not torch.is_tensor(t) and not 0.0 <= float(t) <= 1.0:
         raise InputError(f"distance t must be in [0, 1]; got {t}")
     reference = img0

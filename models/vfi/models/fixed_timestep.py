@@ -20,7 +20,6 @@ class MiddleFrameOnlyError(InputError, ValueError):
     """A timestep other than 0.5 given to a model that only predicts the middle frame."""
 
 
-
 def check_middle_timestep(t, family: str) -> None:
     """Raise `MiddleFrameOnlyError` unless `t` is 0.5 (a float, or a tensor whose values are all 0.5).
 
@@ -41,6 +40,6 @@ def check_middle_timestep(t, family: str) -> None:
     if not ok:
         raise MiddleFrameOnlyError(
             f"{family} only predicts the middle frame (t = {MIDDLE_TIMESTEP}); got t = {shown}. "
-            f"Use a model with timestep_mode 'scalar' (e.g. rife-hdv3) for other timesteps, or "
+            f"Use a model with timestep_mode 'scalar' (e.g. rife-4.0) for other timesteps, or "
             f"interpolate recursively by halving"
         )

@@ -14,10 +14,7 @@ def is_tracing() -> bool:
     """True while exporting, tracing or compiling: tensor values are unknown and must not be read,
     and Python checks on shapes would add guards on dynamic dimensions."""
     return bool(
-        torch.onnx.is_in_onnx_export()
-        or torch.compiler.is_compiling()
-        or torch.compiler.is_exporting()
-        or torch.jit.is_tracing()
+        torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling() or torch.compiler.is_exporting() or torch.jit.is_tracing()
     )
 
 

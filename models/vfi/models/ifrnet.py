@@ -29,9 +29,9 @@ from torch import nn
 from vfi.core.errors import InputError
 from vfi.kernels import backward_warp
 from vfi.models.frame_checks import check_frame_pair, is_tracing, resize
+from vfi.models.layers import CONV_KERNEL, TIME_CHANNELS, ConvPReLU, timestep_tensor
 
 RGB_CHANNELS = 3
-TIME_CHANNELS = 1
 #: F_t->0 (x, y) in channels 0:2, F_t->1 (x, y) in channels 2:4.
 FLOW_CHANNELS = 4
 #: One logit per pixel: sigmoid(mask) is the weight of the warped img0 in the blend.
@@ -47,9 +47,8 @@ REFINING_FEATURE_MAPS = 3
 LEVEL_STRIDE = 2
 #: Kernel of the decoders' upsampling transposed convolution (stride 2, padding 1: exact x2).
 UPSAMPLE_KERNEL = 4
-CONV_KERNEL = 3
 
-TIMESTEP_MODES = ("scalar", "map")
+SUPPORTED_TIMESTEP_MODES = ("scalar", "map")
 
 
 @dataclass
@@ -89,20 +88,6 @@ class IFRNetEstimate:
     mean: torch.Tensor
 
 
-
-
-class ConvPReLU(nn.Module):
-    """Convolution (with bias, 'same' padding for stride 1) followed by a per-channel PReLU."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = CONV_KERNEL, stride: int = 1):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2)
-        self.act = nn.PReLU(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.conv(x))
-
-
 class SideResBlock(nn.Module):
     """IFRNet's residual block: five 3x3 convolutions, the 1st and 3rd over all channels, each
     followed by a convolution of only the last `side_channels` (which carry the intermediate
@@ -138,8 +123,7 @@ class Encoder(nn.Module):
         ins = (RGB_CHANNELS,) + tuple(widths[:-1])
         kernels = (first_kernel,) + (CONV_KERNEL,) * (len(widths) - 1)
         self.levels = nn.ModuleList(
-            nn.Sequential(ConvPReLU(i, o, k, stride=LEVEL_STRIDE), ConvPReLU(o, o))
-            for i, o, k in zip(ins, widths, kernels)
+            nn.Sequential(ConvPReLU(i, o, k, stride=LEVEL_STRIDE), ConvPReLU(o, o)) for i, o, k in zip(ins, widths, kernels)
         )
 
     def forward(self, img: torch.Tensor) -> list[torch.Tensor]:
@@ -202,8 +186,8 @@ class IFRNet(nn.Module):
         mantissa, _ = math.frexp(flow_scale)
         if not (0 < flow_scale <= 1 and mantissa == 0.5):
             raise InputError(f"IFRNet flow_scale must be a power of two <= 1 (1, 0.5, 0.25, ...); got {flow_scale}")
-        if timestep_mode not in TIMESTEP_MODES:
-            raise InputError(f"IFRNet timestep_mode must be one of {', '.join(TIMESTEP_MODES)}; got {timestep_mode!r}")
+        if timestep_mode not in SUPPORTED_TIMESTEP_MODES:
+            raise InputError(f"IFRNet timestep_mode must be one of {', '.join(SUPPORTED_TIMESTEP_MODES)}; got {timestep_mode!r}")
         self.widths = widths
         self.flow_scale = float(flow_scale)
         self.timestep_mode = timestep_mode
@@ -298,15 +282,7 @@ class IFRNet(nn.Module):
     def _timestep_channel(self, t, frame: torch.Tensor, coarsest: torch.Tensor) -> torch.Tensor:
         """`t` as one channel [N,1,h,w] at the coarsest level (`coarsest` gives N, h, w)."""
         n, _, h, w = coarsest.shape
-        if not torch.is_tensor(t):
-            return coarsest.new_full((n, TIME_CHANNELS, h, w), float(t))
-        t = t.to(device=coarsest.device, dtype=coarsest.dtype)
-        if t.dim() <= 1:
-            t = t.reshape(-1, 1, 1, 1)
-        if t.dim() != 4 or t.shape[1] != TIME_CHANNELS:
-            raise InputError(
-                f"timestep must be a float, [N], [N,1,1,1] or [N,1,H,W] tensor, got shape {tuple(t.shape)}"
-            )
+        t = timestep_tensor(t, coarsest)
         if t.shape[-2:] == (1, 1):
             return t.expand(n, TIME_CHANNELS, h, w)
         if self.timestep_mode != "map":

@@ -2,7 +2,10 @@
 
 A *family* is one architecture (a `torch.nn.Module` class); a *variant* is a registered name that
 fixes the family's hyper-parameters (widths, modes) and, optionally, names pretrained weights.
-Builders are stored as "module:attribute" strings so that listing names imports no model code.
+Builders are stored as "module:attribute" strings (`vfi.core.lazy`) so that listing names imports
+no model code. A family also declares its graph interface (`graph_spec`: default opset,
+validation tolerances), which every exporter and runtime reads. Renamed variants and families keep
+their old names as aliases (`register_alias`), so old command lines and checkpoints still work.
 
 Every model class provides:
   - ``__init__(**hparams)``;
@@ -12,14 +15,17 @@ Every model class provides:
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vfi.core.errors import CheckpointError, InputError, WeightsMissing
+from vfi.core.lazy import LazyRegistry
 from vfi.models.card import ModelCard
+
+if TYPE_CHECKING:
+    from vfi.core.graph_spec import GraphSpec
 
 
 @dataclass(frozen=True)
@@ -45,14 +51,30 @@ class Variant:
 
 
 #: family name -> "module:ClassName"
-FAMILIES: dict[str, str] = {}
+FAMILIES = LazyRegistry("model family")
+#: family name -> `GraphSpec` fields the family sets (default opset, tolerances)
+FAMILY_GRAPHS: dict[str, dict[str, Any]] = {}
 #: variant name -> Variant
 VARIANTS: dict[str, Variant] = {}
+#: old variant name -> current name
+VARIANT_ALIASES: dict[str, str] = {}
+#: old family name (in checkpoints written before a rename) -> current name
+FAMILY_ALIASES: dict[str, str] = {}
 
 
-def register_family(family: str, builder: str) -> None:
-    """Register an architecture under `family`; `builder` is "module:ClassName"."""
+def register_family(family: str, builder: str, **graph: Any) -> None:
+    """Register an architecture under `family`; `builder` is "module:ClassName".
+
+    `graph` sets fields of the family's `vfi.core.graph_spec.GraphSpec` (``default_opset``,
+    ``tolerances``); the others follow from each model's card.
+    """
     FAMILIES[family] = builder
+    FAMILY_GRAPHS[family] = dict(graph)
+
+
+def register_alias(old: str, new: str, family: bool = False) -> None:
+    """Make `old` another name of the variant (or, with `family`, the family) `new`."""
+    (FAMILY_ALIASES if family else VARIANT_ALIASES)[old] = new
 
 
 def register_variant(variant: Variant) -> None:
@@ -63,18 +85,47 @@ def register_variant(variant: Variant) -> None:
 
 
 def names() -> list[str]:
-    """All registered model names, sorted."""
+    """All registered model names, sorted (aliases are not listed; see `aliases`)."""
     _ensure_registered()
     return sorted(VARIANTS)
 
 
+def aliases() -> dict[str, str]:
+    """Old model name -> current name."""
+    _ensure_registered()
+    return dict(VARIANT_ALIASES)
+
+
+def canonical_name(name: str) -> str:
+    """The current registered name of `name` (itself unless it is an alias)."""
+    _ensure_registered()
+    return VARIANT_ALIASES.get(name, name)
+
+
 def get_variant(name: str) -> Variant:
-    """The registered variant called `name`; `InputError` listing the known names otherwise."""
+    """The registered variant called `name` (or an alias of it); `InputError` listing the known
+    names otherwise."""
     _ensure_registered()
     try:
-        return VARIANTS[name]
+        return VARIANTS[canonical_name(name)]
     except KeyError:
-        raise InputError(f"unknown model {name!r}; known models: {', '.join(sorted(VARIANTS))}") from None
+        raise InputError(f"unknown model {name!r}; known models: {', '.join(sorted(VARIANTS))}", "model") from None
+
+
+def canonical_family(family: str) -> str:
+    """The current name of a model family (checkpoints may carry a family's old name)."""
+    _ensure_registered()
+    return FAMILY_ALIASES.get(family, family)
+
+
+def graph_spec(card: ModelCard) -> GraphSpec:
+    """The graph interface of the model described by `card`: its family's declared fields plus
+    the card's timestep mode and pad multiple. An unregistered family gets the defaults."""
+    from vfi.core.graph_spec import GraphSpec
+
+    _ensure_registered()
+    fields = FAMILY_GRAPHS.get(canonical_family(card.family), {})
+    return GraphSpec(timestep_mode=card.timestep_mode, pad_multiple=int(card.pad_multiple), **fields)
 
 
 def create(name: str, **overrides: Any):
@@ -104,9 +155,7 @@ def load(name_or_path: str | os.PathLike, **overrides: Any):
         return _load_checkpoint(path, variant_name=None, overrides=overrides)
     variant = get_variant(text)
     if variant.pretrained is None:
-        raise WeightsMissing(
-            f"model {variant.name!r} has no pretrained weights; train one (vfi train) or pass a checkpoint path"
-        )
+        raise WeightsMissing(f"model {variant.name!r} has no pretrained weights; train one (vfi train) or pass a checkpoint path")
     file = weights_dir() / f"{variant.pretrained}.safetensors"
     if not file.exists():
         hint = variant.weights_hint or "import its weights first"
@@ -139,11 +188,18 @@ def card_for(family: str, variant: str, model, hparams: dict, provenance: dict) 
 
 
 def _build(family: str, variant: str, hparams: dict, provenance: dict):
+    import inspect
+
     cls = _family_class(family)
-    try:
-        model = cls(**hparams)
-    except TypeError as exc:
-        raise InputError(f"bad hyper-parameters for {family}: {exc}") from None
+    parameters = inspect.signature(cls).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        unknown = sorted(set(hparams) - set(parameters))
+        if unknown:
+            raise InputError(
+                f"bad hyper-parameters for {family}: {', '.join(unknown)} not among "
+                f"{', '.join(p for p in parameters if p != 'self')}"
+            )
+    model = cls(**hparams)
     model.card = card_for(family, variant, model, hparams, provenance)
     return model
 
@@ -152,11 +208,11 @@ def _load_checkpoint(path: Path, variant_name: str | None, overrides: dict):
     from vfi.models.checkpoint import read_checkpoint
 
     tensors, card = read_checkpoint(path)
-    _ensure_registered()
-    if card.family not in FAMILIES:
+    family = canonical_family(card.family)
+    if family not in FAMILIES:
         raise CheckpointError(f"{path}: model card names unknown family {card.family!r}")
     hparams = {**card.hparams, **overrides}
-    model = _build(card.family, variant_name or card.variant, hparams, provenance=card.provenance)
+    model = _build(family, variant_name or canonical_name(card.variant), hparams, provenance=card.provenance)
     result = model.load_state_dict(tensors, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
@@ -169,13 +225,9 @@ def _load_checkpoint(path: Path, variant_name: str | None, overrides: dict):
 
 def _family_class(family: str):
     _ensure_registered()
-    try:
-        module_name, attr = FAMILIES[family].split(":")
-    except KeyError:
-        raise InputError(f"unknown model family {family!r}; known: {', '.join(sorted(FAMILIES))}") from None
-    return getattr(importlib.import_module(module_name), attr)
+    return FAMILIES.load(canonical_family(family))
 
 
 def _ensure_registered() -> None:
     # The catalogue module registers every built-in family and variant on first use.
-    importlib.import_module("vfi.models.catalogue")
+    import vfi.models.catalogue  # noqa: F401

@@ -49,38 +49,33 @@ from torch import nn
 
 from vfi.core.errors import InputError
 from vfi.kernels import backward_warp
-from vfi.kernels.sparse_conv2d import sparse_conv2d
+
 # Registers the op and its mask-aware FLOP formula now: a FlopCounterMode entered before the op's
 # first (lazy) import would otherwise not count the sparse convolutions at all.
 from vfi.kernels.sparse_conv2d import torch_op as _sparse_conv2d_op  # noqa: F401
 from vfi.models.frame_checks import check_frame_pair, is_tracing, resize
-from vfi.models.ifrnet import Encoder
 
-RGB_CHANNELS = 3
-TIME_CHANNELS = 1
-#: F_t->0 (x, y) in channels 0:2, F_t->1 (x, y) in channels 2:4.
-FLOW_CHANNELS = 4
-#: One logit per pixel: sigmoid(mask) is the weight of the warped img0 in the blend.
-MASK_CHANNELS = 1
-RESIDUAL_CHANNELS = RGB_CHANNELS
-#: Output of the finest decoder's transposed convolution: flows, blend-mask logits, residual.
-FINEST_HEAD_CHANNELS = FLOW_CHANNELS + MASK_CHANNELS + RESIDUAL_CHANNELS
+# UGSP's decoders are IFRNet's with uncertainty heads: the channel layout is IFRNet's.
+from vfi.models.ifrnet import (
+    COARSEST_FEATURE_MAPS,
+    FINEST_HEAD_CHANNELS,
+    FLOW_CHANNELS,
+    LEVEL_STRIDE,
+    MASK_CHANNELS,
+    REFINING_FEATURE_MAPS,
+    RGB_CHANNELS,
+    UPSAMPLE_KERNEL,
+    Encoder,
+)
+from vfi.models.layers import CONV_KERNEL, TIME_CHANNELS, ConvPReLU, masked_conv, timestep_tensor
+
 #: One uncertainty logit per pixel of the next finer level (higher = harder = computed).
 UNCERTAINTY_CHANNELS = 1
-#: Feature maps the coarsest decoder concatenates (both frames' features) ...
-COARSEST_FEATURE_MAPS = 2
-#: ... and every finer decoder (both frames' warped features + the intermediate feature).
-REFINING_FEATURE_MAPS = 3
-#: Every encoder level and every decoder changes the resolution by this factor.
-LEVEL_STRIDE = 2
-CONV_KERNEL = 3
-#: Kernel of the finest decoder's upsampling transposed convolution (stride 2, padding 1: exact x2).
-UPSAMPLE_KERNEL = 4
 #: Frames fed to the UEN: both inputs, both warped inputs, and the prediction.
 UEN_INPUTS = 5 * RGB_CHANNELS
 
 MASK_MODES = ("topk", "threshold")
-TIMESTEP_MODES = ("scalar", "fixed")
+SUPPORTED_TIMESTEP_MODES = ("scalar", "fixed")
 #: `mask_mode="threshold"`: a position is computed where sigmoid(uncertainty logit) exceeds this.
 UNCERTAINTY_THRESHOLD = 0.5
 
@@ -129,29 +124,6 @@ class UGSPEstimate:
     def active_fractions(self) -> list[float]:
         """Measured fraction of computed positions per pruned level (fine to coarse)."""
         return [float(m.float().mean()) for m in self.masks]
-
-
-
-
-def _masked_conv(x: torch.Tensor, conv: nn.Conv2d, mask: torch.Tensor | None, fallback=None) -> torch.Tensor:
-    """`conv(x)` computed only where `mask` is set (fallback or 0 elsewhere); dense when mask is None."""
-    if mask is None:
-        return conv(x)
-    return sparse_conv2d(x, mask, conv.weight, conv.bias, fallback, conv.stride, conv.padding, conv.dilation)
-
-
-class ConvPReLU(nn.Module):
-    """Convolution ('same' padding for stride 1) followed by a per-channel PReLU."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, bias: bool = True):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, CONV_KERNEL, stride=stride, padding=CONV_KERNEL // 2, bias=bias)
-        self.act = nn.PReLU(out_channels)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        # PReLU(0) = 0, so positions the mask skips stay exactly zero through the stack.
-        return self.act(_masked_conv(x, self.conv, mask))
-
 
 
 class DenseStack(nn.Module):
@@ -204,8 +176,8 @@ class Decoder(nn.Module):
             bias = self.head.bias.to(stack.dtype)
             keep = torch.cat((torch.zeros_like(bias[:FLOW_CHANNELS]), bias[FLOW_CHANNELS:]))
             fallback = keep.view(1, -1, 1, 1).expand(n, -1, h, w)
-        out = _masked_conv(stack, self.head, mask, fallback)
-        logits = _masked_conv(out[:, FLOW_CHANNELS:], self.uncertainty, mask, logits)
+        out = masked_conv(stack, self.head, mask, fallback)
+        logits = masked_conv(out[:, FLOW_CHANNELS:], self.uncertainty, mask, logits)
         out = resize(out, LEVEL_STRIDE)
         return out[:, :FLOW_CHANNELS], out[:, FLOW_CHANNELS:], resize(logits, LEVEL_STRIDE)
 
@@ -227,7 +199,7 @@ class FinestDecoder(nn.Module):
         if mask is not None:
             n, _, h, w = stack.shape
             fallback = self.fuse.bias.to(stack.dtype).view(1, -1, 1, 1).expand(n, -1, h, w)
-        return self.up(self.act(_masked_conv(stack, self.fuse, mask, fallback)))
+        return self.up(self.act(masked_conv(stack, self.fuse, mask, fallback)))
 
 
 class UncertaintyNet(nn.Module):
@@ -281,8 +253,8 @@ class UGSP(nn.Module):
             raise InputError(f"UGSP density (S_t, the kept fraction) must be in (0, 1]; got {density}")
         if mask_mode not in MASK_MODES:
             raise InputError(f"UGSP mask_mode must be one of {', '.join(MASK_MODES)}; got {mask_mode!r}")
-        if timestep_mode not in TIMESTEP_MODES:
-            raise InputError(f"UGSP timestep_mode must be one of {', '.join(TIMESTEP_MODES)}; got {timestep_mode!r}")
+        if timestep_mode not in SUPPORTED_TIMESTEP_MODES:
+            raise InputError(f"UGSP timestep_mode must be one of {', '.join(SUPPORTED_TIMESTEP_MODES)}; got {timestep_mode!r}")
         self.widths = widths
         self.density = float(density)
         self.mask_mode = mask_mode
@@ -420,17 +392,18 @@ class UGSP(nn.Module):
         levels = max(1, len(est.uncertainty_logits))
         label_loss, density_loss = label_loss / levels, density_loss / levels
         total = recon + w["uncertainty"] * uncertainty + w["mask_label"] * label_loss + w["density"] * density_loss
-        return {"total": total, "reconstruction": recon, "uncertainty": uncertainty, "mask_label": label_loss,
-                "density": density_loss}
+        return {
+            "total": total,
+            "reconstruction": recon,
+            "uncertainty": uncertainty,
+            "mask_label": label_loss,
+            "density": density_loss,
+        }
 
     def _timestep_channel(self, t, like: torch.Tensor) -> torch.Tensor:
         n, _, h, w = like.shape
-        if not torch.is_tensor(t):
-            return like.new_full((n, TIME_CHANNELS, h, w), float(t))
-        t = t.to(device=like.device, dtype=like.dtype)
-        if t.dim() <= 1:
-            t = t.reshape(-1, 1, 1, 1)
-        if t.dim() != 4 or t.shape[1:] != (TIME_CHANNELS, 1, 1):
+        t = timestep_tensor(t, like)
+        if t.shape[1:] != (TIME_CHANNELS, 1, 1):
             raise InputError(f"UGSP takes a scalar timestep (a float, [N] or [N,1,1,1] tensor); got shape {tuple(t.shape)}")
         return t.expand(n, TIME_CHANNELS, h, w)
 

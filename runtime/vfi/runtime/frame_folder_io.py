@@ -1,6 +1,6 @@
 """Folders of still frames in and out.
 
-Input: every ``.png``, ``.jpg`` or ``.jpeg`` file directly in the folder (other files are
+Input: every image file directly in the folder (`vfi.core.frames.IMAGE_SUFFIXES`; other files are
 ignored), in natural name order (``frame2.png`` before ``frame10.png``); all must have one size.
 Output: ``00000.png``, ``00001.png``, ... (at least five digits; more when the clip needs them).
 """
@@ -8,25 +8,16 @@ Output: ``00000.png``, ``00001.png``, ... (at least five digits; more when the c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from vfi.core.errors import InputError
+from vfi.core.frames import IMAGE_SUFFIXES, image_size, list_image_files, read_image, write_png
 
-FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
 #: an output folder that holds only files named like this may be replaced by a new output
-OUTPUT_NAME = re.compile(r"^\d{5,}\.png$")
-
-
-def _natural_key(path: Path) -> list:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
-
-
-def list_frames(folder: Path) -> list[Path]:
-    """The frame files of `folder` in natural name order."""
-    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES), key=_natural_key)
+OUTPUT_FRAME_FILE = re.compile(r"^\d{5,}\.png$")
 
 
 class FrameFolderReader:
@@ -43,19 +34,11 @@ class FrameFolderReader:
     audio_codec = None
 
     def __init__(self, folder: str | Path):
-        from PIL import Image, UnidentifiedImageError
-
         self.path = Path(folder)
-        self.files = list_frames(self.path)
+        self.files = list_image_files(self.path)
         if not self.files:
-            raise InputError(f"{self.path}: folder holds no {'/'.join(FRAME_SUFFIXES)} frames")
-        sizes = []
-        for file in self.files:
-            try:
-                with Image.open(file) as image:
-                    sizes.append(image.size)
-            except (UnidentifiedImageError, OSError) as exc:
-                raise InputError(f"{file}: not a readable image ({exc})") from None
+            raise InputError(f"{self.path}: folder holds no {'/'.join(IMAGE_SUFFIXES)} frames")
+        sizes = [image_size(file) for file in self.files]
         self.width, self.height = sizes[0]
         for file, size in zip(self.files, sizes):
             if size != sizes[0]:
@@ -66,11 +49,8 @@ class FrameFolderReader:
         self.frame_count = len(self.files)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        from PIL import Image
-
         for file in self.files:
-            with Image.open(file) as image:
-                yield np.asarray(image.convert("RGB"))
+            yield read_image(file)
 
     def close(self) -> None:
         pass
@@ -86,10 +66,8 @@ class FrameFolderWriter:
         self.frames_written = 0
 
     def write(self, frame: np.ndarray) -> None:
-        from PIL import Image
-
         # compress_level 1: PNG is lossless at any level; the default 6 costs several times the CPU.
-        Image.fromarray(frame).save(self.path / f"{self.frames_written:0{self.digits}d}.png", compress_level=1)
+        write_png(frame, self.path / f"{self.frames_written:0{self.digits}d}.png", compress_level=1)
         self.frames_written += 1
 
     def close(self) -> None:
@@ -101,4 +79,4 @@ class FrameFolderWriter:
 
 def is_replaceable_output(folder: Path) -> bool:
     """True when `folder` is empty or holds only numbered PNG frames (an earlier output)."""
-    return all(p.is_file() and OUTPUT_NAME.match(p.name) for p in folder.iterdir())
+    return all(p.is_file() and OUTPUT_FRAME_FILE.match(p.name) for p in folder.iterdir())

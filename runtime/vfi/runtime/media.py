@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from vfi.core.errors import InputError
+from vfi.runtime.defaults import DEFAULT_CRF
 from vfi.runtime.frame_folder_io import FrameFolderReader, FrameFolderWriter, is_replaceable_output
-from vfi.runtime.video_io import DEFAULT_CRF, VIDEO_SUFFIXES, VideoReader, VideoWriter
+from vfi.runtime.video_io import OUTPUT_VIDEO_FORMATS, VideoReader, VideoWriter
 
 #: smallest frame side (pixels) the pipeline accepts; the models' pyramids need a few levels
 MIN_SIZE = 32
@@ -25,9 +26,7 @@ def open_reader(path: str | Path):
     reader = FrameFolderReader(path) if path.is_dir() else VideoReader(path)
     if reader.width < MIN_SIZE or reader.height < MIN_SIZE:
         reader.close()
-        raise InputError(
-            f"{path}: frames are {reader.width}x{reader.height}; interpolation needs at least {MIN_SIZE}x{MIN_SIZE}"
-        )
+        raise InputError(f"{path}: frames are {reader.width}x{reader.height}; interpolation needs at least {MIN_SIZE}x{MIN_SIZE}")
     if reader.frame_count is not None and reader.frame_count < 2:
         reader.close()
         raise InputError(f"{path}: has {reader.frame_count} frame; interpolation needs at least two")
@@ -39,10 +38,10 @@ def output_is_folder(path: str | Path) -> bool:
     path = Path(path)
     if path.is_dir() or not path.suffix:
         return True
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+    if path.suffix.lower() in OUTPUT_VIDEO_FORMATS:
         return False
     raise InputError(
-        f"output {path}: unknown suffix {path.suffix!r}; use {', '.join(sorted(VIDEO_SUFFIXES))} or a folder name"
+        f"output {path}: unknown suffix {path.suffix!r}; use {', '.join(sorted(OUTPUT_VIDEO_FORMATS))} or a folder name"
     )
 
 

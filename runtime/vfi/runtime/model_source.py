@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Union
 
-#: A registered name ("rife-hdv3"), a `.safetensors` path, or a module with ``.card``.
+#: A registered name ("rife-4.0"), a `.safetensors` path, or a module with ``.card``.
 ModelSpec = Union[str, "os.PathLike[str]", Any]
 
 

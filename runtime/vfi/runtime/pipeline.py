@@ -12,7 +12,7 @@ thread, so backends that keep thread-local state (CUDA streams, ORT sessions) se
 
 An error in any thread stops the others and is re-raised in the caller as the original
 exception; the output is written to a temporary name and renamed only on success
-(`atomic_output`), so a failed run leaves nothing behind.
+(`vfi.core.atomic`), so a failed run leaves nothing behind.
 
     summary = interpolate("in.mp4", "out.mp4", runner, factor=2)
 """
@@ -22,21 +22,23 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
+from vfi.core.atomic import AtomicOutput
 from vfi.core.errors import InputError
-from vfi.runtime.atomic_output import AtomicOutput
+from vfi.core.frames import to_model_input, to_uint8_hwc
+from vfi.core.padding import crop_to, pad_to_multiple, padded_size
+from vfi.runtime.defaults import DEFAULT_CRF, DEFAULT_CUT_THRESHOLD
 from vfi.runtime.media import check_output, open_reader, open_writer
-from vfi.runtime.padding import crop_to, pad_to_multiple, padded_size
-from vfi.runtime.scene import DEFAULT_CUT_THRESHOLD, classify_pair, nearer_frame
+from vfi.runtime.scene import classify_pair, nearer_frame
 from vfi.runtime.schedule import FactorSchedule, Schedule, make_schedule
 from vfi.runtime.synthesis import check_fixed_mode_factor, synthesize
-from vfi.runtime.video_io import DEFAULT_CRF
 
 #: capacity (frames) of each of the two queues
 QUEUE_SIZE = 8
@@ -154,8 +156,7 @@ class Pipeline:
         multiple = self.runner.pad_multiple
         for frame in self.reader:
             # Conversion and padding happen here, off the inference thread.
-            tensor = frame.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)
-            self._put(self.decoded, (frame, pad_to_multiple(tensor, multiple)))
+            self._put(self.decoded, (frame, pad_to_multiple(to_model_input(frame), multiple)))
         self._put(self.decoded, _END)
 
     def _encode(self) -> None:
@@ -226,7 +227,7 @@ class Pipeline:
         # One-off backend work (graph export, engine build) for the padded size, outside `infer`.
         self.runner.prepare(*padded_size(self.reader.height, self.reader.width, self.runner.pad_multiple))
         self.summary.prepare_s = time.perf_counter() - start
-        timings_before = len(self.runner.timings)
+        timings_before = self.runner.timings.mark()
         threads = [
             threading.Thread(target=self._guarded(self._decode), name="vfi-decode", daemon=True),
             threading.Thread(target=self._guarded(self._encode), name="vfi-encode", daemon=True),
@@ -248,14 +249,9 @@ class Pipeline:
         if self._errors:
             raise self._errors[0]
         self.summary.wall_s = time.perf_counter() - start
-        self.summary.infer_s = float(sum(self.runner.timings[timings_before:]))
+        self.summary.infer_s = float(self.runner.timings.since(timings_before)[1])
         self.summary.other_s = max(0.0, self.summary.wall_s - self.summary.infer_s - self.summary.prepare_s)
         return self.summary
-
-
-def to_uint8_hwc(frame: np.ndarray) -> np.ndarray:
-    """float32 [3, H, W] in [0, 1] -> RGB uint8 [H, W, 3], rounded to nearest."""
-    return np.ascontiguousarray(np.clip(np.rint(frame * 255.0), 0, 255).astype(np.uint8).transpose(1, 2, 0))
 
 
 def interpolate(
@@ -294,11 +290,11 @@ def interpolate(
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if factor is not None and (int(factor) != factor or factor < 2):
-        raise InputError(f"--factor must be an integer >= 2, got {factor}")
+        raise InputError(f"factor must be an integer >= 2, got {factor}", "factor")
     if batch is not None and batch < 1:
-        raise InputError(f"--batch must be >= 1, got {batch}")
+        raise InputError(f"batch must be >= 1, got {batch}", "batch")
     if scene_threshold < 0:
-        raise InputError(f"--scene-threshold must be >= 0 (0 disables), got {scene_threshold}")
+        raise InputError(f"scene_threshold must be >= 0 (0 disables), got {scene_threshold}", "scene_threshold")
     reader = open_reader(input_path)
     try:
         is_folder = check_output(output_path, input_path)
@@ -308,7 +304,10 @@ def interpolate(
         if runner.timestep_mode == "fixed":
             if not isinstance(schedule, FactorSchedule):
                 raise InputError(
-                    f"model {runner.card.variant} predicts only t = 0.5 and cannot retime to --fps; use --factor 2, 4 or 8"
+                    f"model {runner.card.variant} predicts only t = 0.5 and cannot retime to a frame rate (fps); use "
+                    "factor 2, 4 or 8",
+                    "fps",
+                    "factor",
                 )
             check_fixed_mode_factor(schedule.factor, runner.card.variant)
         out_fps = schedule.output_fps(source_fps)

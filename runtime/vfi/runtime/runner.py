@@ -7,7 +7,7 @@ Exchange format (both directions): numpy ``float32`` arrays, NCHW, RGB in [0, 1]
 caller to `Runner.pad_multiple`, and ``t`` of shape [N] (the fraction of the way from ``img0`` to
 ``img1``), and returns the [N, 3, H, W] frames at ``t``.
 
-    with create_runner("torch", "rife-hdv3", device="cpu", precision="fp32") as runner:
+    with create_runner("torch", "rife-4.0", device="cpu") as runner:
         middle = runner.infer(img0, img1, np.full([1], 0.5, np.float32))
 """
 
@@ -17,49 +17,79 @@ import time
 
 import numpy as np
 
-from vfi.core.errors import BackendUnavailable
+from vfi.core.errors import InputError
+from vfi.core.precision import DEFAULT_PRECISION, artifact_precision, check_precision, require_supported
 from vfi.runtime.model_source import ModelSpec, describe
+from vfi.runtime.timings import RunningStats
 
 DEVICES = ("cpu", "cuda")
-PRECISIONS = ("fp32", "fp16")
 
 
 class Runner:
-    """Base class of the backends. Subclasses implement `_load`, `_infer`, `_close`, and name the
-    modules they import in `requires` (or override `is_available` / `version`).
+    """Base class of the backends. Subclasses implement `_load`, `_infer`, `_close`, name the
+    modules they import in `requires` (or override `is_available` / `version`), and declare the
+    precisions they run per device in `precisions`.
 
     Args:
-        model: a registered model name, a `.safetensors` checkpoint path, or a torch module that
-            carries a `ModelCard` in ``.card``.
+        model: a registered model name, a `.safetensors` checkpoint path, a torch module that
+            carries a `ModelCard` in ``.card``, or (backends that run built artifacts) the path of
+            an artifact with its sidecar.
         device: "cpu" or "cuda".
-        precision: "fp32" or "fp16" (arithmetic precision inside the backend; the exchange format
-            stays float32).
-        threads: intra-op CPU threads, or None for the library's default.
+        precision: arithmetic precision inside the backend (`vfi.core.precision`; the exchange
+            format stays float32). None: fp32 for a model, the artifact's own for an artifact. A
+            built artifact runs at the precision it was built with; asking for another one is
+            refused (`vfi.core.precision.artifact_precision`).
+        threads: intra-op CPU threads, or None for the library's default. A runner that changes a
+            process-wide thread setting restores it when it closes.
 
     Attributes:
         card: the model card (available after `load`).
-        timings: wall time of each `infer` call in seconds, appended by `infer`.
+        timings: running statistics of the `infer` calls (`RunningStats`; seconds).
     """
 
     #: backend name as typed on the command line; set by subclasses
     name = "base"
     #: modules the backend imports; the first one's version is the backend's version
     requires: tuple[str, ...] = ()
+    #: device -> precisions the backend runs a model at (artifacts run at their own)
+    precisions: dict[str, tuple[str, ...]] = {"cpu": ("fp32",), "cuda": ("fp32",)}
 
-    def __init__(self, model: ModelSpec, device: str = "cpu", precision: str = "fp32", threads: int | None = None):
+    def __init__(self, model: ModelSpec, device: str = "cpu", precision: str | None = None, threads: int | None = None):
         if device not in DEVICES:
-            raise BackendUnavailable(f"unknown device {device!r}; choose one of {', '.join(DEVICES)}")
-        if precision not in PRECISIONS:
-            raise BackendUnavailable(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+            raise InputError(f"device {device!r} is unknown; choose one of {', '.join(DEVICES)}", "device")
+        if precision is not None:
+            check_precision(precision)
         if threads is not None and threads < 1:
-            raise BackendUnavailable(f"--threads must be >= 1, got {threads}")
+            raise InputError(f"threads must be >= 1, got {threads}", "threads")
         self.model = model
         self.device = device
-        self.precision = precision
+        #: what the caller asked for (None: the default); `precision` is what runs
+        self.requested_precision = precision
+        self.precision = precision or DEFAULT_PRECISION
         self.threads = threads
         self.card = None
-        self.timings: list[float] = []
+        self.timings = RunningStats()
         self._loaded = False
+        self._restore_threads = None
+
+    def _check_model_precision(self) -> None:
+        """Refuse a precision this backend cannot run a model at on this device (call from
+        `__init__` of backends that run models, after the device checks)."""
+        require_supported(self.precision, self.precisions.get(self.device, ()), f"the {self.name} backend on {self.device}")
+
+    def _use_artifact_precision(self, built: str, artifact_name: str) -> None:
+        """Run at the artifact's precision `built` (see `vfi.core.precision.artifact_precision`)."""
+        self.precision = artifact_precision(self.requested_precision, built, artifact_name)
+
+    def _set_torch_threads(self) -> None:
+        """Apply `threads` to torch's intra-op pool, remembering the previous value for `close`."""
+        if self.threads is None:
+            return
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        self._restore_threads = lambda: torch.set_num_threads(before)
 
     # -- class-level checks (used by `vfi doctor` and by create_runner) -------------------------
 
@@ -70,11 +100,13 @@ class Runner:
         The default imports every module in `requires`; backends with more to check override it."""
         import importlib
 
+        from vfi.core.messages import short_error
+
         for module in cls.requires:
             try:
                 importlib.import_module(module)
             except Exception as exc:  # any import failure makes the backend unusable; report it
-                return False, f"{module} cannot be imported ({type(exc).__name__}: {exc})"
+                return False, f"{module} cannot be imported ({short_error(exc, with_type=True)})"
         return True, ""
 
     @classmethod
@@ -89,10 +121,14 @@ class Runner:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def load(self) -> "Runner":
+    def load(self) -> Runner:
         """Build or load the model on the backend; idempotent. Returns self."""
         if not self._loaded:
-            self._load()
+            try:
+                self._load()
+            except BaseException:
+                self._release_threads()
+                raise
             self._loaded = True
         return self
 
@@ -112,16 +148,24 @@ class Runner:
             raise ValueError(f"infer expects img0, img1 [N,3,H,W] and t [N]; got {img0.shape}, {img1.shape}, {t.shape}")
         start = time.perf_counter()
         out = self._infer(np.ascontiguousarray(img0, np.float32), np.ascontiguousarray(img1, np.float32), t)
-        self.timings.append(time.perf_counter() - start)
+        self.timings.add(time.perf_counter() - start)
         return out
 
     def close(self) -> None:
-        """Release the model and any device memory; idempotent."""
+        """Release the model and any device memory, and restore thread settings; idempotent."""
         if self._loaded:
-            self._close()
-            self._loaded = False
+            try:
+                self._close()
+            finally:
+                self._loaded = False
+                self._release_threads()
 
-    def __enter__(self) -> "Runner":
+    def _release_threads(self) -> None:
+        if self._restore_threads is not None:
+            self._restore_threads()
+            self._restore_threads = None
+
+    def __enter__(self) -> Runner:
         return self.load()
 
     def __exit__(self, *exc_info) -> None:
@@ -137,7 +181,7 @@ class Runner:
 
     @property
     def timestep_mode(self) -> str:
-        """"scalar", "map" or "fixed" (see `vfi.models.card.TIMESTEP_MODES`)."""
+        """ "scalar", "map" or "fixed" (see `vfi.core.graph_spec.TIMESTEP_MODES`)."""
         self._require_card()
         return str(self.card.timestep_mode)
 

@@ -12,7 +12,7 @@ identical frames wastes a model call. The pipeline asks `classify_pair` about ev
 their luma histograms (half the L1 distance of normalised 32-bin histograms, in [0, 1]). Motion
 moves content but keeps its brightness distribution; a cut changes it.
 
-Default threshold (`DEFAULT_CUT_THRESHOLD` = 0.2): measured with `vfi.train.synthetic_motion` at
+Default threshold (`DEFAULT_CUT_THRESHOLD` = 0.2): measured with `vfi.core.synthetic_scene` at
 96x128 with objects moving up to 6 px/frame and the background panning 3 px/frame (40 seeds, 80
 consecutive pairs), the highest motion score was 0.065; 40 pairs of first frames of different
 scenes (a "cut") scored 0.25 at least, median 0.50. 0.2 is three times the worst motion and below
@@ -54,7 +54,7 @@ def cut_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
 
 
 def classify_pair(frame0: np.ndarray, frame1: np.ndarray, threshold: float = DEFAULT_CUT_THRESHOLD) -> str:
-    """"duplicate", "cut" or "motion" for two consecutive RGB uint8 frames.
+    """ "duplicate", "cut" or "motion" for two consecutive RGB uint8 frames.
 
     Args:
         threshold: `cut_score` above which the pair is a cut; 0 disables cut detection.

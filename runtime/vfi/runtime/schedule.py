@@ -6,9 +6,9 @@ through unchanged"; anything else is synthesised between frames ``i`` and ``i + 
 
 Two schedules:
 
-- `FactorSchedule` (``--factor k``): every input frame, plus ``k - 1`` frames at ``t = j / k``
+- `FactorSchedule` (``factor`` k): every input frame, plus ``k - 1`` frames at ``t = j / k``
   between each pair; ``(N - 1) * k + 1`` output frames for ``N`` input frames.
-- `RetimeSchedule` (``--fps F``): output frame ``n`` is shown at time ``n / F`` seconds; it maps to
+- `RetimeSchedule` (``fps`` F): output frame ``n`` is shown at time ``n / F`` seconds; it maps to
   input position ``n * fps_in / F``. Outputs cover the clip from the first to the last input frame.
   A position within `PASS_THROUGH_EPS` of an integer passes that input frame through.
 
@@ -48,7 +48,7 @@ class Schedule:
 
 
 class FactorSchedule(Schedule):
-    """``factor - 1`` evenly spaced frames between every pair (``--factor``).
+    """``factor - 1`` evenly spaced frames between every pair.
 
     Args:
         factor: integer >= 2; output frame rate is ``input fps * factor``.
@@ -56,7 +56,7 @@ class FactorSchedule(Schedule):
 
     def __init__(self, factor: int):
         if int(factor) != factor or factor < 2:
-            raise InputError(f"--factor must be an integer >= 2, got {factor}")
+            raise InputError(f"factor must be an integer >= 2, got {factor}", "factor")
         self.factor = int(factor)
 
     def pair_steps(self, index: int) -> list[float]:
@@ -73,7 +73,7 @@ class FactorSchedule(Schedule):
 
 
 class RetimeSchedule(Schedule):
-    """Resample the clip to a new frame rate (``--fps``).
+    """Resample the clip to a new frame rate (``fps``).
 
     Args:
         input_fps: frame rate of the input (frames per second), exact where the container says so.
@@ -81,8 +81,8 @@ class RetimeSchedule(Schedule):
     """
 
     def __init__(self, input_fps: Fraction | float, output_fps: Fraction | float):
-        self.input_fps = _as_fraction(input_fps, "input fps")
-        self.fps = _as_fraction(output_fps, "--fps")
+        self.input_fps = _as_fraction(input_fps, "input_fps")
+        self.fps = _as_fraction(output_fps, "fps")
         # Input positions advanced per output frame; exact rational arithmetic keeps long clips
         # from drifting (30000/1001 fps sources are common).
         self.step = self.input_fps / self.fps
@@ -116,7 +116,7 @@ class RetimeSchedule(Schedule):
 
 def _as_fraction(value: Fraction | float, name: str) -> Fraction:
     if not value or value <= 0 or not math.isfinite(float(value)):
-        raise InputError(f"{name} must be a positive number, got {value}")
+        raise InputError(f"{name} must be a positive number, got {value}", name)
     if isinstance(value, Fraction):
         return value
     # 29.97 -> 2997/100; 1/1001-style NTSC rates come in as Fractions from the container.
@@ -126,11 +126,11 @@ def _as_fraction(value: Fraction | float, name: str) -> Fraction:
 def make_schedule(factor: int | None, fps: float | None, input_fps: Fraction | float) -> Schedule:
     """The schedule for the CLI options: exactly one of `factor` and `fps` may be given.
 
-    ``--factor`` and ``--fps`` together are refused: they would say two different things about the
-    output rate. With neither, the factor defaults to 2.
+    `factor` and `fps` together are refused: they would say two different things about the output
+    rate. With neither, the factor defaults to 2.
     """
     if factor is not None and fps is not None:
-        raise InputError("give either --factor or --fps, not both (--fps sets the output rate by itself)")
+        raise InputError("give either factor or fps, not both (fps sets the output rate by itself)", "factor", "fps")
     if fps is not None:
         return RetimeSchedule(input_fps, fps)
     return FactorSchedule(2 if factor is None else factor)

@@ -22,11 +22,12 @@ def is_dyadic(t: float, max_depth: int = 10) -> bool:
 
 
 def check_fixed_mode_factor(factor: int, model_name: str) -> None:
-    """Refuse a `--factor` that bisection cannot produce (not a power of two)."""
+    """Refuse a `factor` that bisection cannot produce (not a power of two)."""
     if factor & (factor - 1):
         raise InputError(
-            f"model {model_name} predicts only the middle frame (t = 0.5); use --factor 2, 4, 8 or 16 "
-            f"(powers of two, made by repeated bisection), not {factor}"
+            f"model {model_name} predicts only the middle frame (t = 0.5); use factor 2, 4, 8 or 16 "
+            f"(powers of two, made by repeated bisection), not {factor}",
+            "factor",
         )
 
 
@@ -62,7 +63,9 @@ def _bisect(runner, img0: np.ndarray, img1: np.ndarray, steps: list[float], batc
         if not is_dyadic(float(fraction)):
             raise InputError(
                 f"model {runner.card.variant} predicts only t = 0.5; t = {float(fraction):.6f} cannot be reached by "
-                "bisection (use --factor with a power of two instead of --fps)"
+                "bisection (use a factor that is a power of two instead of fps)",
+                "factor",
+                "fps",
             )
     known = {Fraction(0): img0[0], Fraction(1): img1[0]}
     depth = max(f.denominator for f in wanted).bit_length() - 1

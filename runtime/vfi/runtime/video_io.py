@@ -16,26 +16,23 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from vfi.core.errors import InputError
+from vfi.core.messages import short_error
 from vfi.runtime.defaults import DEFAULT_CRF
 
 log = logging.getLogger("vfi.runtime")
 
-#: suffix -> (container format, codec)
-H264_SUFFIXES = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4"}
-FFV1_SUFFIXES = {".mkv": "matroska", ".avi": "avi"}
-VIDEO_SUFFIXES = {**H264_SUFFIXES, **FFV1_SUFFIXES}
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+#: output suffix -> container format, by codec
+H264_FORMATS = {".mp4": "mp4", ".mov": "mov", ".m4v": "mp4"}
+FFV1_FORMATS = {".mkv": "matroska", ".avi": "avi"}
+#: every video suffix an output may have -> its container format
+OUTPUT_VIDEO_FORMATS = {**H264_FORMATS, **FFV1_FORMATS}
 
 
 class VideoReader:
@@ -56,7 +53,7 @@ class VideoReader:
         try:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            raise InputError(f"{self.path}: not a readable video ({_short(exc)})") from None
+            raise InputError(f"{self.path}: not a readable video ({short_error(exc)})") from None
         if not self._container.streams.video:
             self._container.close()
             raise InputError(f"{self.path}: has no video stream")
@@ -81,7 +78,7 @@ class VideoReader:
             for frame in self._container.decode(self._stream):
                 yield frame.to_ndarray(format="rgb24")
         except av.error.FFmpegError as exc:
-            raise InputError(f"{self.path}: video could not be decoded ({_short(exc)})") from None
+            raise InputError(f"{self.path}: video could not be decoded ({short_error(exc)})") from None
 
     def close(self) -> None:
         self._container.close()
@@ -179,14 +176,17 @@ class VideoWriter:
 
         self.path = Path(path)
         suffix = (suffix or self.path.suffix).lower()
-        if suffix not in VIDEO_SUFFIXES:
-            raise InputError(f"unsupported output suffix {suffix!r}; use one of {', '.join(sorted(VIDEO_SUFFIXES))} or a folder")
+        if suffix not in OUTPUT_VIDEO_FORMATS:
+            raise InputError(
+                f"unsupported output suffix {suffix!r}; use one of {', '.join(sorted(OUTPUT_VIDEO_FORMATS))} or a folder",
+                "output",
+            )
         if not 0 <= crf <= 51:
-            raise InputError(f"--crf must be between 0 and 51, got {crf}")
+            raise InputError(f"crf must be between 0 and 51, got {crf}", "crf")
         self.fps = Fraction(fps).limit_denominator(1_000_000)
         self.width, self.height = width, height
-        self.lossless = suffix in FFV1_SUFFIXES
-        self._container = av.open(str(self.path), mode="w", format=VIDEO_SUFFIXES[suffix])
+        self.lossless = suffix in FFV1_FORMATS
+        self._container = av.open(str(self.path), mode="w", format=OUTPUT_VIDEO_FORMATS[suffix])
         if self.lossless:
             stream = self._container.add_stream("ffv1", rate=self.fps)
             stream.pix_fmt = "bgr0"
@@ -205,7 +205,7 @@ class VideoWriter:
             try:
                 self._audio = _AudioPassthrough(Path(audio_from), self._container)
             except Exception as exc:  # noqa: BLE001 -- audio is optional; the video must not fail over it
-                log.warning("audio of %s could not be copied (%s); the output has no audio", audio_from, _short(exc))
+                log.warning("audio of %s could not be copied (%s); the output has no audio", audio_from, short_error(exc))
                 self._audio = None
         self.frames_written = 0
 
@@ -260,3 +260,18 @@ def snap_frame_rate(rate: Fraction) -> Fraction:
 def duration_seconds(n_frames: int, fps: Fraction) -> float:
     """Duration (seconds) of `n_frames` shown at `fps`."""
     return float(n_frames / fps) if fps else math.nan
+
+
+def write_video(frames, path: str | Path, fps: float = 25.0, crf: int = DEFAULT_CRF) -> Path:
+    """Write RGB uint8 frames as a video; the codec follows the suffix (see the module doc)."""
+    frames = list(frames)
+    height, width = frames[0].shape[:2]
+    writer = VideoWriter(path, fps, width, height, crf=crf)
+    try:
+        for frame in frames:
+            writer.write(frame)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return Path(path)

@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 
+from vfi.core.atomic import AtomicOutput
 from vfi.core.errors import InputError
+from vfi.core.messages import short_error
 
 RESUME_FILE = "resume.pt"
 LAST_FILE = "last.safetensors"
@@ -66,15 +66,8 @@ def save_resume(run_dir: str | Path, state: dict) -> Path:
     import torch
 
     path = Path(run_dir) / RESUME_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".resume.", suffix=".partial", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save({"format": RESUME_FORMAT, **state}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with AtomicOutput(path) as out:
+        torch.save({"format": RESUME_FORMAT, **state}, out.temp)
     return path
 
 
@@ -84,13 +77,15 @@ def load_resume(run_dir: str | Path) -> dict:
 
     path = Path(run_dir) / RESUME_FILE
     if not path.is_file():
-        raise InputError(f"--resume: no {RESUME_FILE} in {run_dir}; start the run without --resume or pass its --out")
+        raise InputError(
+            f"resume: no {RESUME_FILE} in {run_dir}; start the run without resume, or give its run folder as out", "resume", "out"
+        )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a truncated or foreign file: say which and why
-        raise InputError(f"--resume: {path} is unreadable ({type(exc).__name__}: {str(exc)[:150]})") from None
+        raise InputError(f"resume: {path} is unreadable ({short_error(exc, 150, with_type=True)})", "resume") from None
     if state.get("format") != RESUME_FORMAT:
-        raise InputError(f"--resume: {path} has format {state.get('format')}, this vfi reads {RESUME_FORMAT}")
+        raise InputError(f"resume: {path} has format {state.get('format')}, this vfi reads {RESUME_FORMAT}", "resume")
     return state
 
 
@@ -118,8 +113,11 @@ def _generators(obj, path: str = "", depth: int = 0, seen: set | None = None):
         elif isinstance(value, (list, tuple)) and name == "datasets":
             for i, item in enumerate(value):
                 yield from _generators(item, f"{where}.{i}", depth + 1, seen)
-        elif hasattr(value, "__dict__") and not isinstance(value, (type, torch.Tensor, torch.nn.Module)) \
-                and type(value).__module__.startswith(("vfi.", "torch.utils.data")):
+        elif (
+            hasattr(value, "__dict__")
+            and not isinstance(value, (type, torch.Tensor, torch.nn.Module))
+            and type(value).__module__.startswith(("vfi.", "torch.utils.data"))
+        ):
             yield from _generators(value, where, depth + 1, seen)
 
 

@@ -91,7 +91,7 @@ class TrainConfig:
     device: str = "cpu"
     out: str = "runs/train"
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise `InputError` for values no run can use; returns self."""
         positive = {"steps": self.steps, "batch": self.batch, "crop": self.crop, "log_every": self.log_every}
         for name, value in positive.items():
@@ -104,7 +104,7 @@ class TrainConfig:
         if self.amp not in AMP_MODES:
             raise InputError(f"amp must be one of {', '.join(AMP_MODES)}; got {self.amp!r}")
         if self.device not in ("cpu", "cuda"):
-            raise InputError(f"--device must be cpu or cuda; got {self.device!r}")
+            raise InputError(f"device must be cpu or cuda; got {self.device!r}", "device")
         if self.ema_decay is not None and not 0.0 <= self.ema_decay < 1.0:
             raise InputError(f"ema_decay must be in [0, 1); got {self.ema_decay}")
         if self.workers < 0 or self.val_every < 0 or self.save_every < 0 or self.val_samples < 0:
@@ -117,7 +117,7 @@ class TrainConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

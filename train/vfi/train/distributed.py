@@ -1,6 +1,6 @@
 """Multi-process training through `torchrun`: process group, DDP wrapping, rank-0-only output.
 
-`torchrun --nproc_per_node N -m vfi.train.cli_entry MODEL ...` starts N processes with RANK,
+`torchrun --standalone --nproc_per_node N -m vfi train MODEL ...` starts N processes with RANK,
 LOCAL_RANK and WORLD_SIZE (and MASTER_ADDR / MASTER_PORT) in their environment; `DistContext.from_env`
 joins them into one process group: NCCL on CUDA (one GPU per process, cuda:LOCAL_RANK), gloo on
 CPU. Without those variables the run is a single process and nothing here touches
@@ -39,7 +39,7 @@ class DistContext:
         return self.rank == 0
 
     @classmethod
-    def from_env(cls, device: str = "cpu") -> "DistContext":
+    def from_env(cls, device: str = "cpu") -> DistContext:
         """Join the process group torchrun set up, or describe a single process."""
         import torch
 

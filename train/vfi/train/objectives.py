@@ -3,16 +3,16 @@
 An objective turns a batch (``img0``, ``img1``, ``gt`` [N,3,H,W], ``t`` [N]) into a scalar loss
 and a dict of its terms (floats, for logs): ``loss, terms = objective(batch)``. Families:
 
-    rife-hdv3      Charbonnier + census on the frame; flow distillation when a teacher is given
+    rife-4.0      Charbonnier + census on the frame; flow distillation when a teacher is given
     ifrnet         Charbonnier + census, flow distillation (teacher optional), geometry consistency
     cain           L1
     cspa           Charbonnier + texture consistency
     ugsp           UGSP's own terms (`UGSP.training_losses`), optional self-contrast
-    rife-hdv3-di   rife-hdv3's terms; the model gets the distance map D_t from the teacher
+    rife-4.0-di   rife-4.0's terms; the model gets the distance map D_t from the teacher
     ifrnet-di      ifrnet's terms; the model gets the distance map D_t from the teacher
 
-`family` may also be any registered model name (`vfi.models.names()`): "rife-hdv3-fast" trains
-with the rife-hdv3 objective, "ifrnet-s"/"ifrnet-l" with ifrnet's, "ifrnet-di" (an IFRNet in
+`family` may also be any registered model name (`vfi.models.names()`): "rife-4.0-fast" trains
+with the rife-4.0 objective, "ifrnet-s"/"ifrnet-l" with ifrnet's, "ifrnet-di" (an IFRNet in
 "map" mode) with ifrnet-di's. A model that takes distance maps (``timestep_mode == "map"``) always
 gets the distance-indexing objective of its family, so ``build_objective(model.card.family, ...)``
 works for "ifrnet-di" too (its card's family is "ifrnet"). Weights are keyword arguments named after the terms (see each class's
@@ -51,14 +51,13 @@ class Objective:
         if self.requires_teacher and teacher is None:
             raise InputError(
                 f"the {self.family} objective needs a teacher for its targets: pass "
-                f"teacher=vfi.train.teacher.load_teacher('rife-hdv3') (after `vfi weights import rife`)"
+                f"teacher=vfi.train.teacher.load_teacher('rife-4.0') (after `vfi weights import rife`)"
             )
         known = set(self.DEFAULTS) | set(self.OPTIONS)
         unknown = sorted(set(weights) - known)
         if unknown:
             raise InputError(
-                f"unknown weight(s) {', '.join(unknown)} for the {self.family} objective; "
-                f"it takes: {', '.join(sorted(known))}"
+                f"unknown weight(s) {', '.join(unknown)} for the {self.family} objective; it takes: {', '.join(sorted(known))}"
             )
         self.model = model
         self.teacher = teacher
@@ -107,17 +106,15 @@ class Objective:
 
     def _distillation(self, student_flows, final, batch: dict, cache: dict) -> torch.Tensor:
         teacher_flow = self._teacher_flow(batch, cache)
-        trust = robustness_weight(
-            teacher_flow, final, batch["img0"], batch["img1"], batch["gt"], mode=self.options["robustness"]
-        )
+        trust = robustness_weight(teacher_flow, final, batch["img0"], batch["img1"], batch["gt"], mode=self.options["robustness"])
         return flow_distillation_loss(student_flows, teacher_flow, trust)
 
 
 class RIFEObjective(Objective):
-    """RIFE HDv3: Charbonnier (or L1) + census on the frame; with a teacher, every flow block's
+    """RIFE 4.0: Charbonnier (or L1) + census on the frame; with a teacher, every flow block's
     flow is distilled towards the teacher's (IFRNet's robust penalty, weight 0.01)."""
 
-    family = "rife-hdv3"
+    family = "rife"
     DEFAULTS = {"charbonnier": 1.0, "l1": 0.0, "census": 1.0, "distillation": 0.01}
     OPTIONS = {"robustness": "both"}
 
@@ -199,8 +196,14 @@ class UGSPObjective(Objective):
         est = self.model.estimate(batch["img0"], batch["img1"], batch["t"])
         model_weights = {k: self.weights[k] for k in ("uncertainty", "mask_label", "density")}
         out = ugsp_losses(
-            self.model, est, batch["gt"], model_weights, self_contrast=self.weights["self_contrast"],
-            img0=batch["img0"], img1=batch["img1"], t=batch["t"],
+            self.model,
+            est,
+            batch["gt"],
+            model_weights,
+            self_contrast=self.weights["self_contrast"],
+            img0=batch["img0"],
+            img1=batch["img1"],
+            t=batch["t"],
         )
         out.pop("total")  # re-weighted by Objective.__call__ from the separate terms
         return out
@@ -217,9 +220,9 @@ class _DistanceIndexed:
 
 
 class RIFEDIObjective(_DistanceIndexed, RIFEObjective):
-    """rife-hdv3-di: RIFE's terms, with the distance map D_t as the model's timestep."""
+    """rife-4.0-di: RIFE's terms, with the distance map D_t as the model's timestep."""
 
-    family = "rife-hdv3-di"
+    family = "rife-di"
     OPTIONS = {"robustness": "both", "still_eps": STILL_EPS}
 
 
@@ -247,8 +250,7 @@ def objective_family(name: str) -> str:
         variant = get_variant(name)
     except InputError:
         raise InputError(
-            f"no training objective for {name!r}; objective families: {', '.join(OBJECTIVES)} "
-            f"(or any registered model name)"
+            f"no training objective for {name!r}; objective families: {', '.join(OBJECTIVES)} (or any registered model name)"
         ) from None
     family = variant.family
     if variant.hparams.get("timestep_mode") == "map" and not family.endswith("-di"):

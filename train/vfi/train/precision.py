@@ -18,11 +18,13 @@ def resolve_amp(mode: str, device: str):
     if mode == "off" or (mode == "auto" and not str(device).startswith("cuda")):
         return None
     if not str(device).startswith("cuda"):
-        raise BackendUnavailable(f"mixed precision ({mode}) trains on CUDA only; use --no-amp or --device cuda")
+        raise BackendUnavailable(
+            f"mixed precision ({mode}) trains on CUDA only; turn amp off or use device cuda", "amp", "device"
+        )
     if mode == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if mode == "bf16" and not torch.cuda.is_bf16_supported():
-        raise BackendUnavailable("this GPU does not support bf16; use --amp fp16")
+        raise BackendUnavailable("this GPU does not support bf16; use amp fp16", "amp")
     return torch.bfloat16 if mode == "bf16" else torch.float16
 
 

@@ -32,16 +32,18 @@ def check_inputs(cfg: TrainConfig) -> None:
     import torch
 
     if cfg.data not in DATA_KINDS:
-        raise InputError(f"unknown --data {cfg.data!r}; use one of {', '.join(DATA_KINDS)}")
+        raise InputError(f"unknown data {cfg.data!r}; use one of {', '.join(DATA_KINDS)}", "data")
     if cfg.data != "synthetic":
         if not cfg.root:
-            raise InputError(f"--data {cfg.data} needs --root (the dataset folder or video file)")
+            raise InputError(f"data {cfg.data} needs root (the dataset folder or video file)", "data", "root")
         if not Path(cfg.root).exists():
-            raise InputError(f"--root {cfg.root} does not exist")
+            raise InputError(f"root {cfg.root} does not exist", "root")
     if cfg.middlebury and not Path(cfg.middlebury).is_dir():
-        raise InputError(f"--middlebury {cfg.middlebury} is not a folder (expected input/ and gt/ of Middlebury-Other)")
+        raise InputError(
+            f"middlebury {cfg.middlebury} is not a folder (expected input/ and gt/ of Middlebury-Other)", "middlebury"
+        )
     if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise BackendUnavailable("--device cuda requested but no CUDA device is visible; use --device cpu")
+        raise BackendUnavailable("device cuda requested but no CUDA device is visible; use device cpu", "device")
 
 
 def freeze(model, prefixes: list[str]) -> int:
@@ -55,7 +57,7 @@ def freeze(model, prefixes: list[str]) -> int:
         hits = [n for n in names if n.startswith(prefix)]
         if not hits:
             tops = sorted({n.split(".")[0] for n in names})
-            raise InputError(f"--freeze {prefix!r} matches no parameter; top-level modules: {', '.join(tops)}")
+            raise InputError(f"freeze {prefix!r} matches no parameter; top-level modules: {', '.join(tops)}", "freeze")
     for name, p in model.named_parameters():
         if any(name.startswith(prefix) for prefix in prefixes):
             p.requires_grad_(False)
@@ -67,9 +69,9 @@ def build_model(cfg: TrainConfig):
     """The model to train, and provenance fields saying where its starting weights came from.
 
     Without ``init`` the registered variant is created at random. With ``init`` (a checkpoint path
-    or a registered name with imported weights, e.g. "rife-hdv3"), its weights start the run: a
+    or a registered name with imported weights, e.g. "rife-4.0"), its weights start the run: a
     checkpoint of the same family is loaded as is (hyper-parameter overrides that keep shapes
-    apply); one of another family with the same parameters (rife-hdv3 -> rife-hdv3-di) is loaded
+    apply); one of another family with the same parameters (rife-4.0 -> rife-4.0-di) is loaded
     into a fresh model of the trained variant.
     """
     import vfi.models as vm
@@ -88,8 +90,9 @@ def build_model(cfg: TrainConfig):
             result = model.load_state_dict(init.state_dict(), strict=False)
             if result.missing_keys or result.unexpected_keys:
                 raise CheckpointError(
-                    f"--init {cfg.init} ({init.card.family}) does not fit {cfg.model}: "
-                    f"{len(result.missing_keys)} missing, {len(result.unexpected_keys)} unexpected weights"
+                    f"init {cfg.init} ({init.card.family}) does not fit {cfg.model}: "
+                    f"{len(result.missing_keys)} missing, {len(result.unexpected_keys)} unexpected weights",
+                    "init",
                 )
         extra = {"initialised_from": {"spec": str(cfg.init), "family": init.card.family, **dict(init.card.provenance)}}
     if cfg.freeze:
@@ -126,9 +129,11 @@ def build_datasets(cfg: TrainConfig):
     return train_set, val_set
 
 
-def run_training(cfg: TrainConfig, resume: bool = False, progress=None) -> dict:
+def run_training(cfg: TrainConfig, resume: bool = False, progress=None, extra_validation=None) -> dict:
     """Train as `cfg` says (joining torchrun's process group when launched by it); returns the
-    trainer's summary. With `resume`, continues the run in ``cfg.out`` from its resume.pt."""
+    trainer's summary. With `resume`, continues the run in ``cfg.out`` from its resume.pt.
+    `extra_validation` (model, device) -> figures is run at every validation (see
+    `vfi.train.validation`); it is required when ``cfg.middlebury`` is set."""
     from vfi.train.distributed import DistContext
     from vfi.train.trainer import Trainer
 
@@ -145,8 +150,18 @@ def run_training(cfg: TrainConfig, resume: bool = False, progress=None) -> dict:
         if cfg.workers:
             from vfi.train.augment import seed_worker as worker_init
         seed_everything(cfg.seed + 1_000_003 * ctx.rank)  # different augmentation per rank
-        trainer = Trainer(cfg, model, objective, train_set, val_set, ctx=ctx, progress=progress,
-                          provenance=provenance, worker_init_fn=worker_init)
+        trainer = Trainer(
+            cfg,
+            model,
+            objective,
+            train_set,
+            val_set,
+            ctx=ctx,
+            progress=progress,
+            provenance=provenance,
+            worker_init_fn=worker_init,
+            extra_validation=extra_validation,
+        )
         if resume:
             trainer.resume()
         return trainer.fit()

@@ -1,10 +1,10 @@
 """Teachers: frozen networks whose intermediate flows supervise a student (flow distillation) or
 define distance-indexing targets.
 
-    teacher = load_teacher("rife-hdv3")           # pretrained RIFE HDv3 (after `vfi weights import rife`)
+    teacher = load_teacher("rife-4.0")           # pretrained RIFE 4.0 (after `vfi weights import rife`)
     flow_t0, flow_t1 = teacher.flows(img0, img1, t)   # [N,2,H,W] each, pixels
 
-Any model whose `estimate()` returns intermediate flows can teach: RIFE HDv3 (its last block's
+Any model whose `estimate()` returns intermediate flows can teach: RIFE 4.0 (its last block's
 flow) and IFRNet / UGSP (`.flow`). Frames are padded (replicate) to the teacher's pad multiple and
 the flows cropped back, so any frame size works. The teacher runs in eval mode without gradients;
 RIFE runs in "fast" mode (its flows do not depend on the refinement network).
@@ -15,19 +15,18 @@ from __future__ import annotations
 import os
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from vfi.core.errors import InputError
 
-DEFAULT_TEACHER = "rife-hdv3"
+DEFAULT_TEACHER = "rife-4.0"
 
 
 class Teacher:
     """A frozen flow teacher around a model with `estimate(img0, img1, t)`.
 
     Args:
-        model: e.g. `vfi.models.load("rife-hdv3")`; put in eval mode, gradients off.
+        model: e.g. `vfi.models.load("rife-4.0")`; put in eval mode, gradients off.
     """
 
     def __init__(self, model: nn.Module):
@@ -41,7 +40,7 @@ class Teacher:
             self.model.mode = "fast"  # flows and mask only: RIFE's refinement does not change the flows
         self.pad_multiple = int(getattr(model, "pad_multiple", 1))
 
-    def to(self, device) -> "Teacher":
+    def to(self, device) -> Teacher:
         self.model.to(device)
         return self
 
@@ -55,17 +54,15 @@ class Teacher:
 
         `t`: a float, an [N] or [N,1,1,1] tensor.
         """
+        from vfi.core.padding import crop_to, pad_to_multiple
+
         h, w = img0.shape[-2:]
-        m = self.pad_multiple
-        pad_h, pad_w = (-h) % m, (-w) % m
         device = img0.device
-        a, b = img0.to(self.device, torch.float32), img1.to(self.device, torch.float32)
-        if pad_h or pad_w:
-            a = F.pad(a, (0, pad_w, 0, pad_h), mode="replicate")
-            b = F.pad(b, (0, pad_w, 0, pad_h), mode="replicate")
+        a = pad_to_multiple(img0.to(self.device, torch.float32), self.pad_multiple)
+        b = pad_to_multiple(img1.to(self.device, torch.float32), self.pad_multiple)
         if torch.is_tensor(t):
             t = t.to(self.device, torch.float32).reshape(-1)
-        flow = final_flow(self.model.estimate(a, b, t))[..., :h, :w].to(device)
+        flow = crop_to(final_flow(self.model.estimate(a, b, t)), h, w).to(device)
         return flow[:, 0:2].contiguous(), flow[:, 2:4].contiguous()
 
 

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
+from vfi.core.atomic import atomic_write_text
 from vfi.core.errors import InputError, VfiError
 from vfi.train import checkpointing
 from vfi.train.config import TrainConfig
 from vfi.train.distributed import DistContext, objective_module, wrap_ddp
 from vfi.train.ema import EMA
+from vfi.train.lr_schedule import build_scheduler
 from vfi.train.metrics_log import MetricsLog
 from vfi.train.precision import grad_scaler, precision_name, resolve_amp
 from vfi.train.sampler import ResumableSampler
-from vfi.train.lr_schedule import build_scheduler
 
 #: progress callback: (updates done, total updates, label)
 ProgressFn = Callable[[int, Optional[int], Optional[str]], None]
@@ -57,9 +59,21 @@ class Trainer:
         worker_init_fn: DataLoader worker seeding (used when config.workers > 0).
     """
 
-    def __init__(self, config: TrainConfig, model, objective, train_set, val_set=None, *, ctx: DistContext | None = None,
-                 run_dir: str | Path | None = None, progress: ProgressFn | None = None,
-                 provenance: dict | None = None, worker_init_fn=None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        model,
+        objective,
+        train_set,
+        val_set=None,
+        *,
+        ctx: DistContext | None = None,
+        run_dir: str | Path | None = None,
+        progress: ProgressFn | None = None,
+        provenance: dict | None = None,
+        worker_init_fn=None,
+        extra_validation=None,
+    ):
         import torch
 
         self.cfg = config.validate()
@@ -69,21 +83,31 @@ class Trainer:
         self.progress = progress if self.ctx.is_main else None
         self.provenance = dict(provenance or {})
         self.worker_init_fn = worker_init_fn
+        #: (model, device) -> figures added to every "val" row (e.g. Middlebury-Other IE); the
+        #: caller supplies it because it needs stages above training (`vfi.train.validation`)
+        self.extra_validation = extra_validation
+        if self.cfg.middlebury and extra_validation is None:
+            raise InputError(
+                "middlebury is set but no evaluator was given to run it (pass extra_validation, "
+                "e.g. vfi.benchmarks.evaluate.middlebury_validation(root); vfi train does)",
+                "middlebury",
+            )
         if self.cfg.batch % self.ctx.world_size:
-            raise InputError(f"--batch {self.cfg.batch} must be a multiple of the {self.ctx.world_size} processes")
+            raise InputError(f"batch {self.cfg.batch} must be a multiple of the {self.ctx.world_size} processes", "batch")
         self.local_batch = self.cfg.batch // self.ctx.world_size
 
         self.model = model.to(self.device).train()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         if not self.params:
-            raise InputError("every parameter is frozen; nothing to train (check --freeze)")
-        self.optimizer = torch.optim.AdamW(self.params, lr=self.cfg.lr, betas=tuple(self.cfg.betas),
-                                           weight_decay=self.cfg.weight_decay)
+            raise InputError("every parameter is frozen; nothing to train (check freeze)", "freeze")
+        self.optimizer = torch.optim.AdamW(
+            self.params, lr=self.cfg.lr, betas=tuple(self.cfg.betas), weight_decay=self.cfg.weight_decay
+        )
         self.scheduler = build_scheduler(self.optimizer, self.cfg.lr, self.cfg.steps, self.cfg.warmup, self.cfg.lr_min)
         self.amp_dtype = resolve_amp(self.cfg.amp, self.ctx.device)
         self.scaler = grad_scaler(self.amp_dtype, self.ctx.device)
         self.ema = EMA(self.model, self.cfg.ema_decay) if self.cfg.ema_decay else None
-        # Every family's objective uses every parameter (checked for rife-hdv3, ifrnet, ugsp, cain,
+        # Every family's objective uses every parameter (checked for rife-4.0, ifrnet, ugsp, cain,
         # cspa) except RIFE's fast mode, which skips the context and refinement nets.
         skips_modules = getattr(self.model, "mode", None) == "fast"
         self.train_module = wrap_ddp(objective_module(self.model, objective), self.ctx, find_unused_parameters=skips_modules)
@@ -94,7 +118,8 @@ class Trainer:
         if self.batches_per_epoch < 1:
             raise InputError(
                 f"the training set has {len(train_set)} samples, fewer than one batch of {self.cfg.batch}; "
-                "lower --batch or use more data"
+                "lower batch or use more data",
+                "batch",
             )
         self.step = 0
         self.epoch = 0
@@ -142,8 +167,10 @@ class Trainer:
             checkpointing.restore_rng(rng[self.ctx.rank])
             checkpointing.restore_dataset_rng(self.train_set, rng[self.ctx.rank].get("dataset", {}))
         elif self.ctx.is_main:
-            print(f"vfi train: resuming on {self.ctx.world_size} processes from a run on {state.get('world_size')}: "
-                  "data order continues, random streams restart")
+            print(
+                f"vfi train: resuming on {self.ctx.world_size} processes from a run on {state.get('world_size')}: "
+                "data order continues, random streams restart"
+            )
         if self.log is not None:
             self.log.truncate_after(self.step)
 
@@ -187,7 +214,9 @@ class Trainer:
             loss, terms = self.train_module(batch)
         if not torch.isfinite(loss.detach()).item():
             raise TrainingDiverged(
-                f"loss became {loss.item()} at step {self.step + 1}; lower --lr, enable --grad-clip or check the data"
+                f"loss became {loss.item()} at step {self.step + 1}; lower lr, enable grad_clip or check the data",
+                "lr",
+                "grad_clip",
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -206,7 +235,7 @@ class Trainer:
         interrupt a run); returns a summary (step, last loss, best validation)."""
         target = self.cfg.steps if stop_after is None else min(self.cfg.steps, stop_after)
         if self.log is not None and self.step == 0:
-            (self.run_dir / "config.json").write_text(_json(self.cfg.to_dict()))
+            atomic_write_text(self.run_dir / "config.json", _json(self.cfg.to_dict()))
         window = {"loss": 0.0, "n": 0, "terms": {}, "start": time.perf_counter()}
         last_loss = math.nan
         while self.step < target:
@@ -237,8 +266,14 @@ class Trainer:
         if self.log is None:
             return
         elapsed = max(1e-9, time.perf_counter() - window["start"])
-        row = {"kind": "train", "step": self.step, "epoch": self.epoch, "loss": loss, "lr": lr,
-               "samples_per_s": n * self.cfg.batch / elapsed}
+        row = {
+            "kind": "train",
+            "step": self.step,
+            "epoch": self.epoch,
+            "loss": loss,
+            "lr": lr,
+            "samples_per_s": n * self.cfg.batch / elapsed,
+        }
         row.update({k: v / n for k, v in window["terms"].items()})
         self.log.write(row)
 
@@ -258,16 +293,16 @@ class Trainer:
 
     def validate(self) -> dict | None:
         """Score the eval model on rank 0 (other ranks wait); logs a "val" row, tracks the best."""
-        from vfi.train.validation import validate_middlebury, validate_split
+        from vfi.train.validation import validate_split
 
         row = None
-        if self.ctx.is_main and (self.val_set is not None or self.cfg.middlebury):
+        if self.ctx.is_main and (self.val_set is not None or self.extra_validation is not None):
             row = {"kind": "val", "step": self.step}
             model = self.eval_model()
             if self.val_set is not None and len(self.val_set):
                 row.update(validate_split(model, self.val_set, self.device))
-            if self.cfg.middlebury:
-                row.update(validate_middlebury(model, self.cfg.middlebury, str(self.device)))
+            if self.extra_validation is not None:
+                row.update(self.extra_validation(model, self.device))
             self.log.write(row)
             self.last_val = row
             if _better(row, self.best):

@@ -1,22 +1,20 @@
-"""Validation during training: PSNR on the held-in split, and Middlebury-Other when given.
+"""Validation during training: PSNR on the held-in split.
 
-The held-in split is scored like `vfi eval` scores: the prediction is clamped, rounded to uint8 and
-compared with the uint8-rounded ground truth by `vfi.benchmarks.metrics.psnr` (per sample, then
-averaged). Middlebury-Other goes through `vfi.benchmarks.evaluate` itself (the runtime pipeline's
-padding and rounding), so its IE is the figure `vfi eval --dataset middlebury` would print.
+The held-in split is scored like `vfi eval` scores: frames padded to the model's multiple
+(`vfi.core.padding`), the prediction rounded to uint8 and compared with the uint8-rounded ground
+truth by `vfi.core.metrics.psnr` (per sample, then averaged). Evaluation on a benchmark dataset
+(Middlebury-Other) needs the runtime pipeline, a stage above this one: the caller passes it in as
+an extra validation (`Trainer(extra_validation=...)`; `vfi train` passes
+`vfi.benchmarks.evaluate.middlebury_validation`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-
-def _pad(x, multiple: int):
-    import torch.nn.functional as F
-
-    h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    return F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+#: an extra validation: (model, torch device) -> figures for the "val" row of metrics.jsonl
+ExtraValidation = Callable[[object, object], dict]
 
 
 def validate_split(model, dataset, device, batch: int = 4) -> dict:
@@ -25,7 +23,9 @@ def validate_split(model, dataset, device, batch: int = 4) -> dict:
     import torch
     from torch.utils.data import DataLoader
 
-    from vfi.benchmarks import metrics
+    from vfi.core import metrics
+    from vfi.core.frames import to_uint8
+    from vfi.core.padding import crop_to, pad_to_multiple
 
     was_training = model.training
     model.eval()
@@ -37,26 +37,9 @@ def validate_split(model, dataset, device, batch: int = 4) -> dict:
             img0, img1, gt = (sample[k].to(device) for k in ("img0", "img1", "gt"))
             t = sample["t"].to(device=device, dtype=img0.dtype)
             h, w = gt.shape[-2:]
-            pred = model(_pad(img0, multiple), _pad(img1, multiple), t)[..., :h, :w]
+            pred = crop_to(model(pad_to_multiple(img0, multiple), pad_to_multiple(img1, multiple), t), h, w)
             for p, g in zip(pred.float().cpu().numpy(), gt.float().cpu().numpy()):
-                scores.append(metrics.psnr(metrics.to_uint8(p.transpose(1, 2, 0)), metrics.to_uint8(g.transpose(1, 2, 0))))
+                scores.append(metrics.psnr(to_uint8(p.transpose(1, 2, 0)), to_uint8(g.transpose(1, 2, 0))))
     model.train(was_training)
     finite = [s for s in scores if math.isfinite(s)]
     return {"psnr": float(np.mean(finite)) if finite else math.inf, "val_samples": len(scores)}
-
-
-def validate_middlebury(model, root, device: str) -> dict:
-    """IE and PSNR on Middlebury-Other (``root`` holds input/ and gt/), through `vfi.benchmarks.evaluate`."""
-    from vfi.benchmarks.datasets import open_dataset
-    from vfi.benchmarks.evaluate import evaluate
-    from vfi.runtime.backends import create_runner
-
-    was_training = model.training
-    data = open_dataset("middlebury", root)
-    runner = create_runner("torch", model, device="cuda" if str(device).startswith("cuda") else "cpu")
-    try:
-        with runner:
-            result = evaluate(data, runner, use_lpips=False)
-    finally:
-        model.train(was_training)
-    return {"middlebury_ie": result["ie"], "middlebury_psnr": result["psnr"], "middlebury_samples": result["count"]}

@@ -11,21 +11,25 @@ names the file and the layout expected.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from vfi.benchmarks.datasets.base import Dataset, Triplet
 from vfi.core.errors import InputError
+from vfi.core.lazy import LazyRegistry
 
 #: dataset name -> "module:function(root, split) -> Dataset"
-DATASETS: dict[str, str] = {
-    "middlebury": "vfi.benchmarks.datasets.middlebury:open_middlebury",
-    "vimeo90k": "vfi.benchmarks.datasets.vimeo90k:open_vimeo90k",
-    "ucf101": "vfi.benchmarks.datasets.ucf101:open_ucf101",
-    "snu-film": "vfi.benchmarks.datasets.snu_film:open_snu_film",
-    "triplets": "vfi.benchmarks.datasets.triplets:open_triplets",
-    "video": "vfi.benchmarks.datasets.video:open_video",
-}
+DATASETS = LazyRegistry(
+    "dataset",
+    {
+        "middlebury": "vfi.benchmarks.datasets.middlebury:open_middlebury",
+        "vimeo90k": "vfi.benchmarks.datasets.vimeo90k:open_vimeo90k",
+        "ucf101": "vfi.benchmarks.datasets.ucf101:open_ucf101",
+        "snu-film": "vfi.benchmarks.datasets.snu_film:open_snu_film",
+        "triplets": "vfi.benchmarks.datasets.triplets:open_triplets",
+        "video": "vfi.benchmarks.datasets.video:open_video",
+    },
+    parameter="dataset",
+)
 
 
 def names() -> list[str]:
@@ -40,16 +44,13 @@ def open_dataset(name: str, root: str | Path, split: str | None = None, limit: i
         split: the dataset's split where it has several (SNU-FILM: easy, medium, hard, extreme).
         limit: evaluate at most this many samples (the first ones in the dataset's order).
     """
-    try:
-        module_name, attr = DATASETS[name].split(":")
-    except KeyError:
-        raise InputError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}") from None
+    opener = DATASETS.load(name)
     if limit is not None and limit < 1:
-        raise InputError(f"--limit must be >= 1, got {limit}")
+        raise InputError(f"limit must be >= 1, got {limit}", "limit")
     root = Path(root).expanduser()
     if not root.exists():
         raise InputError(f"{name}: dataset root {root} does not exist")
-    dataset = getattr(importlib.import_module(module_name), attr)(root, split)
+    dataset = opener(root, split)
     return dataset.limited(limit) if limit is not None else dataset
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
 from vfi.core.errors import InputError
+from vfi.core.frames import read_image
 
 
 @dataclass
@@ -34,7 +35,7 @@ class FileTriplet:
     t: float = 0.5
 
     def load(self, dataset: str) -> Triplet:
-        frames = [read_rgb(p, dataset) for p in (self.frame0, self.frame1, self.gt)]
+        frames = [read_image(p, dataset) for p in (self.frame0, self.frame1, self.gt)]
         shapes = {f.shape for f in frames}
         if len(shapes) != 1:
             sizes = ", ".join(f"{p.name} {f.shape[1]}x{f.shape[0]}" for p, f in zip((self.frame0, self.frame1, self.gt), frames))
@@ -65,7 +66,7 @@ class Dataset:
     def __iter__(self) -> Iterator[Triplet]:
         return self._iterate(self.limit)
 
-    def limited(self, limit: int) -> "Dataset":
+    def limited(self, limit: int) -> Dataset:
         count = None if self.count is None else min(self.count, limit)
         return Dataset(self.name, self.root, self.split, self.layout, count, self._iterate, limit)
 
@@ -90,16 +91,3 @@ def require_files(dataset: str, layout: str, *paths: Path) -> None:
     for path in paths:
         if not path.is_file():
             raise InputError(f"{dataset}: missing {path}; expected {layout}")
-
-
-def read_rgb(path: Path, dataset: str) -> np.ndarray:
-    """An image file as RGB uint8 [H, W, 3]; `InputError` naming the file if it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            return np.array(image.convert("RGB"))
-    except FileNotFoundError:
-        raise InputError(f"{dataset}: missing {path}") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{dataset}: {path} is not a readable image ({exc})") from None

@@ -13,7 +13,7 @@ LAYOUT = "input/<Seq>/frame10.png, input/<Seq>/frame11.png and gt/<Seq>/frame10i
 
 def open_middlebury(root: Path, split: str | None) -> Dataset:
     if split is not None:
-        raise InputError(f"middlebury has no splits; drop --split {split}")
+        raise InputError(f"middlebury has no splits; drop split {split}", "split")
     inputs, gts = root / "input", root / "gt"
     for folder in (inputs, gts):
         if not folder.is_dir():

@@ -26,7 +26,7 @@ def _strip_count(root: Path, parts: tuple[str, ...]) -> int | None:
 
 def open_snu_film(root: Path, split: str | None) -> Dataset:
     if split is None:
-        raise InputError(f"snu-film needs --split, one of {', '.join(SPLITS)}")
+        raise InputError(f"snu-film needs a split, one of {', '.join(SPLITS)}", "split")
     if split not in SPLITS:
         raise InputError(f"snu-film: unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     candidates = [root / f"test-{split}.txt", root / "eval_modes" / f"test-{split}.txt"]

@@ -7,8 +7,8 @@ has no sample. Lossy input codecs score the model against decoded frames, as the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from vfi.benchmarks.datasets.base import Dataset, Triplet
 from vfi.core.errors import InputError
@@ -20,9 +20,9 @@ def open_video(root: Path, split: str | None) -> Dataset:
     from vfi.runtime.video_io import VideoReader
 
     if split is not None:
-        raise InputError(f"video has no splits; drop --split {split}")
+        raise InputError(f"video has no splits; drop split {split}", "split")
     if root.is_dir():
-        raise InputError(f"video: {root} is a folder; --root must be a video file for --dataset video")
+        raise InputError(f"video: {root} is a folder; root must be a video file for the video dataset", "root")
     with VideoReader(root) as reader:  # checks that it decodes and has a video stream
         frames = reader.frame_count
     if frames is not None and frames < 3:

@@ -1,31 +1,24 @@
-"""Vimeo-90K triplet test set (Xue et al., IJCV 2019): `tri_testlist.txt` lists `<a>/<b>` per line;
-frames are `sequences/<a>/<b>/im1.png`, `im2.png` (the true middle) and `im3.png`."""
+"""Vimeo-90K triplet test set (Xue et al., IJCV 2019): the layout of `vfi.core.vimeo90k`; each
+listed sequence gives im1.png, im2.png (the true middle) and im3.png."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from vfi.benchmarks.datasets.base import Dataset, FileTriplet, file_dataset, require_files
+from vfi.core import vimeo90k
 from vfi.core.errors import InputError
 
-LAYOUT = "tri_testlist.txt (one <a>/<b> per line) and sequences/<a>/<b>/im1.png, im2.png, im3.png"
+LAYOUT = vimeo90k.describe("triplet")
 
 
 def open_vimeo90k(root: Path, split: str | None) -> Dataset:
     if split is not None:
-        raise InputError(f"vimeo90k: only the test list is evaluated; drop --split {split}")
-    listing = root / "tri_testlist.txt"
-    require_files("vimeo90k", LAYOUT, listing)
+        raise InputError(f"vimeo90k: only the test list is evaluated; drop split {split}", "split")
     items = []
-    for number, line in enumerate(listing.read_text().splitlines(), start=1):
-        entry = line.strip()
-        if not entry:
-            continue
-        parts = entry.split("/")
-        if len(parts) != 2 or not all(parts):
-            raise InputError(f"vimeo90k: {listing} line {number}: {entry!r} is not <a>/<b>; expected {LAYOUT}")
-        folder = root / "sequences" / parts[0] / parts[1]
-        item = FileTriplet(entry, folder / "im1.png", folder / "im3.png", folder / "im2.png")
+    for entry, folder in vimeo90k.read_sequences(root, "triplet", "test"):
+        frame0, gt, frame1 = (vimeo90k.frame_path(folder, p) for p in range(3))
+        item = FileTriplet(entry, frame0, frame1, gt)
         require_files("vimeo90k", LAYOUT, item.frame0, item.gt, item.frame1)
         items.append(item)
     return file_dataset("vimeo90k", root, None, LAYOUT, items)

@@ -9,7 +9,7 @@ import typer
 
 
 def bench_command(
-    models: str = typer.Option("rife-hdv3", "--models", help="Comma-separated model names, or 'all' (every registered model)."),
+    models: str = typer.Option("rife-4.0", "--models", help="Comma-separated model names, or 'all' (every registered model)."),
     backends: str = typer.Option("torch", "--backends", help="Comma-separated runtime backends (e.g. torch,onnxruntime)."),
     resolution: str = typer.Option("720x1280", "--resolution", help="Frame size HxW in pixels; comma-separated for several."),
     precision: str = typer.Option("fp32", "--precision", help="fp32 or fp16; comma-separated for both."),
@@ -26,7 +26,15 @@ def bench_command(
     Models without imported weights run with random initialisation (labelled in each row); a
     backend this machine lacks gives a skipped row with the reason.
     """
-    from vfi.benchmarks.bench import BenchConfig, bench_table, compare_table, parse_list, parse_resolutions, resolve_models, run_bench
+    from vfi.benchmarks.bench import (
+        BenchConfig,
+        bench_table,
+        compare_table,
+        parse_list,
+        parse_resolutions,
+        resolve_models,
+        run_bench,
+    )
     from vfi.benchmarks.results_io import read_json, write_json
     from vfi.cli.console import console
     from vfi.cli.progress import progress_bar

@@ -9,19 +9,40 @@ from typing import Optional
 import typer
 
 TARGETS = ("tensorrt", "compiled")
+#: library parameters (`BuildOptions`, `CompiledOptions`) whose flag is not their own name
+PARAMETER_FLAGS = {
+    "workspace_mb": "--workspace",
+    "optimization_level": "--opt-level",
+    "min": "--min",
+    "opt": "--opt",
+    "max": "--max",
+    "validate": "--validate",
+}
 
 
 def build_command(
-    source: str = typer.Argument(..., help="tensorrt: an exported .onnx (with its sidecar). compiled: a model name or .safetensors checkpoint."),
-    output: Path = typer.Option(..., "--output", "-o", help="Engine (.engine / .plan) or package (.pt2) to write; sidecar OUTPUT.json."),
+    source: str = typer.Argument(
+        ..., help="tensorrt: an exported .onnx (with its sidecar). compiled: a model name or .safetensors checkpoint."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Engine (.engine / .plan) or package (.pt2) to write; sidecar OUTPUT.json."
+    ),
     target: Optional[str] = typer.Option(None, "--target", help="tensorrt or compiled (default: from the output suffix)."),
     min_shape: Optional[str] = typer.Option(None, "--min", help="tensorrt: smallest input NxHxW (or HxW) of the profile."),
     opt_shape: Optional[str] = typer.Option(None, "--opt", help="tensorrt: size the engine is tuned for (default --max)."),
     max_shape: Optional[str] = typer.Option(None, "--max", help="tensorrt: largest input NxHxW (or HxW) of the profile."),
     workspace: Optional[int] = typer.Option(None, "--workspace", help="tensorrt: workspace memory limit, MiB."),
-    timing_cache: Optional[Path] = typer.Option(None, "--timing-cache", help="tensorrt: timing cache file (read if present, updated after the build)."),
-    version_compatible: bool = typer.Option(False, "--version-compatible", help="tensorrt: plan runs on later TensorRT versions of the same major."),
-    exclude_lean_runtime: bool = typer.Option(False, "--exclude-lean-runtime", help="tensorrt: with --version-compatible, leave the lean runtime out of the plan (run it with an installed lean runtime)."),
+    timing_cache: Optional[Path] = typer.Option(
+        None, "--timing-cache", help="tensorrt: timing cache file (read if present, updated after the build)."
+    ),
+    version_compatible: bool = typer.Option(
+        False, "--version-compatible", help="tensorrt: plan runs on later TensorRT versions of the same major."
+    ),
+    exclude_lean_runtime: bool = typer.Option(
+        False,
+        "--exclude-lean-runtime",
+        help="tensorrt: with --version-compatible, leave the lean runtime out of the plan (run it with an installed lean runtime).",
+    ),
     hardware_compat: str = typer.Option("none", "--hardware-compat", help="tensorrt: none, ampere+ or same-cc."),
     opt_level: Optional[int] = typer.Option(None, "--opt-level", help="tensorrt: builder optimisation level 0..5."),
     shape: Optional[str] = typer.Option(None, "--shape", help="compiled: static frame size HxW (multiples of the pad)."),
@@ -29,6 +50,11 @@ def build_command(
     batch: int = typer.Option(1, "--batch", help="compiled: static batch size."),
     device: str = typer.Option("cpu", "--device", help="compiled: cpu or cuda (the package runs only there)."),
     precision: str = typer.Option("fp32", "--precision", help="compiled: fp32, or fp16 (cuda only)."),
+    validate: bool = typer.Option(
+        True,
+        "--validate/--no-validate",
+        help="Check the built engine or package against its source on rendered frames (Polygraphy for TensorRT); refuse it on failure.",
+    ),
 ) -> None:
     """Build OUTPUT from SOURCE and write its JSON sidecar.
 
@@ -50,20 +76,36 @@ def build_command(
             raise InputError(f"--output {output} must end in .engine or .plan for --target tensorrt")
         from vfi.export.tensorrt_builder import BuildOptions, build_engine
 
-        options = BuildOptions(min=min_shape, opt=opt_shape, max=max_shape, workspace_mb=workspace,
-                               timing_cache=timing_cache, version_compatible=version_compatible,
-                               exclude_lean_runtime=exclude_lean_runtime,
-                               hardware_compat=hardware_compat, optimization_level=opt_level)
+        options = BuildOptions(
+            min=min_shape,
+            opt=opt_shape,
+            max=max_shape,
+            workspace_mb=workspace,
+            timing_cache=timing_cache,
+            version_compatible=version_compatible,
+            exclude_lean_runtime=exclude_lean_runtime,
+            hardware_compat=hardware_compat,
+            optimization_level=opt_level,
+            validate=validate,
+        )
         path, side = build_engine(Path(source), output, options)
     else:
         if Path(source).suffix in (".onnx", ".engine", ".plan"):
-            raise InputError(f"--target compiled builds from the torch model, not from {Path(source).suffix}; "
-                             "give the model name or .safetensors checkpoint")
+            raise InputError(
+                f"--target compiled builds from the torch model, not from {Path(source).suffix}; "
+                "give the model name or .safetensors checkpoint"
+            )
         from vfi.export.compiled_builder import CompiledOptions, build_compiled
         from vfi.export.shapes import parse_size
 
-        size = parse_size(shape, "--shape") if shape else None
-        options = CompiledOptions(shape=(size.height, size.width) if size else None, dynamic=dynamic, batch=batch,
-                                  device=device, precision=precision)
+        size = parse_size(shape, "shape") if shape else None
+        options = CompiledOptions(
+            shape=(size.height, size.width) if size else None,
+            dynamic=dynamic,
+            batch=batch,
+            device=device,
+            precision=precision,
+            validate=validate,
+        )
         path, side = build_compiled(source, output, options)
     typer.echo(f"wrote {path} and {side.name}")

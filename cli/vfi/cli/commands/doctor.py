@@ -8,8 +8,6 @@ import os
 import platform
 from dataclasses import dataclass
 
-import typer
-
 
 @dataclass
 class Check:
@@ -29,8 +27,9 @@ def _version(dist: str) -> str:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}"[:160]
+    from vfi.core.messages import short_error
+
+    return short_error(exc, 160, with_type=True)
 
 
 def check_torch() -> list[Check]:
@@ -61,7 +60,9 @@ def check_triton() -> Check:
         import triton
     except Exception as exc:
         return Check("triton", False, "-", _short(exc))
-    mode = "interpreter (TRITON_INTERPRET=1)" if os.environ.get("TRITON_INTERPRET") == "1" else "compiled kernels need a CUDA device"
+    mode = (
+        "interpreter (TRITON_INTERPRET=1)" if os.environ.get("TRITON_INTERPRET") == "1" else "compiled kernels need a CUDA device"
+    )
     return Check("triton", True, triton.__version__, mode)
 
 
@@ -107,14 +108,19 @@ def check_backends() -> list[Check]:
 
 def run_checks() -> list[Check]:
     """Every check of `vfi doctor`, in report order."""
-    checks = [Check("python", True, platform.python_version(), f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores")]
+    checks = [
+        Check("python", True, platform.python_version(), f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores")
+    ]
     checks += check_torch()
     checks.append(check_onnxruntime())
     checks.append(check_module("onnx", "onnx", "graph checking and the ONNX reference executor"))
     checks.append(check_triton())
     checks.append(check_tensorrt())
-    checks.append(check_module("tensorrt_lean", "tensorrt-lean-cu13-bindings",
-                               "TensorRT lean runtime: runs engines built with --version-compatible"))
+    checks.append(
+        check_module(
+            "tensorrt_lean", "tensorrt-lean-cu13-bindings", "TensorRT lean runtime: runs engines built with --version-compatible"
+        )
+    )
     checks.append(check_module("cuda.bindings.runtime", "cuda-bindings", "device buffers and streams of the TensorRT runner"))
     checks.append(check_module("av", "av", "video decode/encode (FFmpeg through PyAV)"))
     checks += check_backends()
@@ -126,7 +132,6 @@ def doctor_command() -> None:
     from rich.table import Table
 
     from vfi.cli.console import console
-
     from vfi.core.cache import cache_dir
 
     table = Table(title=f"vfi doctor (cache: {cache_dir()})")

@@ -22,9 +22,15 @@ def eval_command(
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Registered model name or .safetensors checkpoint path."),
     backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch or onnxruntime."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32, or fp16 (cuda only)."),
+    precision: Optional[str] = typer.Option(
+        None,
+        "--precision",
+        help="fp32 or fp16 (which a backend offers: `vfi doctor`). Default: fp32 for a model; a built artifact runs at its own precision.",
+    ),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the backend (default: the library's choice)."),
-    split: Optional[str] = typer.Option(None, "--split", help="Split of datasets that have several (snu-film: easy, medium, hard, extreme)."),
+    split: Optional[str] = typer.Option(
+        None, "--split", help="Split of datasets that have several (snu-film: easy, medium, hard, extreme)."
+    ),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N samples."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures, per-sample rows and protocol here."),
     no_lpips: bool = typer.Option(False, "--no-lpips", help="Skip LPIPS even when the lpips package and weights are present."),
@@ -45,7 +51,7 @@ def eval_command(
     avg = result["frame_averaging"]
     lpips = f", LPIPS {result['lpips']:.4f}" if "lpips" in result else ""
     con.print(
-        f"{result['model']} ({result['weights']}, {backend} {precision} {device}) on {dataset}"
+        f"{result['model']} ({result['weights']}, {backend} {result['precision']} {device}) on {dataset}"
         f"{' ' + split if split else ''}: {result['count']} samples, PSNR {result['psnr']:.2f} dB, "
         f"SSIM {result['ssim']:.4f}, IE {result['ie']:.3f}{lpips} (frame averaging: PSNR {avg['psnr']:.2f} dB, IE {avg['ie']:.3f}); "
         f"{result['wall_s']:.1f} s, {result['infer_s']:.1f} s in the model"

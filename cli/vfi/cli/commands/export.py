@@ -8,24 +8,51 @@ from typing import Optional
 
 import typer
 
-from vfi.export.onnx_export import DEFAULT_OPSET
+from vfi.core.graph_spec import DEFAULT_OPSET
+from vfi.export.onnx_artifact import DEFAULT_FLAVOUR
 
 ARTIFACT_SUFFIXES = (".onnx", ".engine", ".plan")
+#: library parameters whose flag is not their own name
+PARAMETER_FLAGS = {"max_batch_size": "--max-batch"}
 
 
 def export_command(
-    model: str = typer.Argument(..., help="Registered model name or .safetensors checkpoint; or, with --serving only, an exported .onnx / built .engine."),
+    model: str = typer.Argument(
+        ..., help="Registered model name or .safetensors checkpoint; or, with --serving only, an exported .onnx / built .engine."
+    ),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="ONNX file to write (sidecar: OUTPUT.json)."),
-    flavour: str = typer.Option("tensorrt", "--flavour", help="tensorrt (custom vfi nodes for our TensorRT plugins) or portable (standard ONNX only; ONNX Runtime)."),
-    opset: int = typer.Option(DEFAULT_OPSET, "--opset", help="Default-domain opset 16..19 (GridSample is misread by TensorRT from 20; DeformConv needs 19)."),
-    shape: Optional[str] = typer.Option(None, "--shape", help="Static frame size HxW in pixels, multiples of the model's pad multiple (with --dynamic: the size traced and validated at)."),
-    dynamic: bool = typer.Option(False, "--dynamic", help="Symbolic batch, height and width (height and width multiples of the pad)."),
+    flavour: str = typer.Option(
+        DEFAULT_FLAVOUR,
+        "--flavour",
+        help="tensorrt (custom vfi nodes for our TensorRT plugins) or portable (standard ONNX only; ONNX Runtime).",
+    ),
+    opset: Optional[int] = typer.Option(
+        None,
+        "--opset",
+        help=f"Default-domain opset 16..19 (default: the family's, {DEFAULT_OPSET}; GridSample is misread by TensorRT from 20; DeformConv needs 19).",
+    ),
+    shape: Optional[str] = typer.Option(
+        None,
+        "--shape",
+        help="Static frame size HxW in pixels, multiples of the model's pad multiple (with --dynamic: the size traced and validated at).",
+    ),
+    dynamic: bool = typer.Option(
+        False, "--dynamic", help="Symbolic batch, height and width (height and width multiples of the pad)."
+    ),
     batch: int = typer.Option(1, "--batch", help="Static batch size (without --dynamic)."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32 or fp16 (inside the graph; inputs and output stay float32, coordinates fp32)."),
+    precision: str = typer.Option(
+        "fp32", "--precision", help="fp32 or fp16 (inside the graph; inputs and output stay float32, coordinates fp32)."
+    ),
     simplify: bool = typer.Option(True, "--simplify/--no-simplify", help="Simplify with onnxslim when installed."),
-    validate: bool = typer.Option(True, "--validate/--no-validate", help="Check parity against torch on rendered frames; refuse on failure."),
-    serving: Optional[Path] = typer.Option(None, "--serving", help="Also write a Triton Inference Server model repository into this folder."),
-    serving_name: Optional[str] = typer.Option(None, "--serving-name", help="Model name in the repository (default: the model's variant)."),
+    validate: bool = typer.Option(
+        True, "--validate/--no-validate", help="Check parity against torch on rendered frames; refuse on failure."
+    ),
+    serving: Optional[Path] = typer.Option(
+        None, "--serving", help="Also write a Triton Inference Server model repository into this folder."
+    ),
+    serving_name: Optional[str] = typer.Option(
+        None, "--serving-name", help="Model name in the repository (default: the model's variant)."
+    ),
     max_batch: int = typer.Option(8, "--max-batch", help="Triton max_batch_size for graphs with a symbolic batch."),
     instances: int = typer.Option(1, "--instances", help="Triton instance count (instance_group)."),
 ) -> None:
@@ -42,8 +69,10 @@ def export_command(
     artifact = Path(model) if Path(model).suffix in ARTIFACT_SUFFIXES else None
     if artifact is not None:
         if serving is None:
-            raise InputError(f"{model} is already an exported artifact; give --serving DIR to make a Triton repository from it, "
-                             "or a model name / checkpoint to export")
+            raise InputError(
+                f"{model} is already an exported artifact; give --serving DIR to make a Triton repository from it, "
+                "or a model name / checkpoint to export"
+            )
         if not artifact.is_file():
             raise InputError(f"{artifact} does not exist")
         folder = _serve(artifact, serving, serving_name, max_batch, instances)
@@ -55,14 +84,24 @@ def export_command(
         raise InputError(f"--output {output} must end in .onnx")
     from vfi.export.shapes import parse_size
 
-    size = parse_size(shape, "--shape") if shape else None
-    from vfi.export.onnx_export import ExportOptions, export_onnx
+    size = parse_size(shape, "shape") if shape else None
+    from vfi.export.onnx_artifact import ExportOptions, export_onnx
 
-    options = ExportOptions(flavour=flavour, opset=opset, shape=(size.height, size.width) if size else None,
-                            dynamic=dynamic, batch=batch, precision=precision, simplify=simplify, validate=validate)
+    options = ExportOptions(
+        flavour=flavour,
+        opset=opset,
+        shape=(size.height, size.width) if size else None,
+        dynamic=dynamic,
+        batch=batch,
+        precision=precision,
+        simplify=simplify,
+        validate=validate,
+    )
     if serving is not None and flavour != "portable":
-        raise InputError("--serving with an ONNX graph needs --flavour portable (ONNX Runtime cannot run vfi plugin "
-                         "nodes); for TensorRT serving, build an engine and run `vfi export ENGINE --serving DIR`")
+        raise InputError(
+            "--serving with an ONNX graph needs --flavour portable (ONNX Runtime cannot run vfi plugin "
+            "nodes); for TensorRT serving, build an engine and run `vfi export ENGINE --serving DIR`"
+        )
     result = export_onnx(model, output, options)
     parity = result.sidecar.get("parity", {})
     line = f"wrote {result.path} and {result.sidecar_path.name}"

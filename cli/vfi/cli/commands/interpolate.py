@@ -34,19 +34,36 @@ frames per second. Give one of them, not both.
 def interpolate_command(
     input: Path = typer.Argument(..., help="Video file, or folder of .png/.jpg frames (natural name order)."),
     output: Path = typer.Option(..., "--output", "-o", help="Output video file or frame folder (see above)."),
-    factor: Optional[int] = typer.Option(None, "--factor", "-f", help="Output frames per input frame interval, integer >= 2 (default 2)."),
+    factor: Optional[int] = typer.Option(
+        None, "--factor", "-f", help="Output frames per input frame interval, integer >= 2 (default 2)."
+    ),
     fps: Optional[float] = typer.Option(None, "--fps", help="Retime to this output frame rate (frames/s) instead of --factor."),
-    input_fps: Optional[float] = typer.Option(None, "--input-fps", help="Frame rate of the input (frames/s); frame folders default to 25."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Registered model name or .safetensors checkpoint path; or a built artifact: .onnx (onnxruntime), .engine/.plan (tensorrt), .pt2 (compiled), each with its sidecar."),
+    input_fps: Optional[float] = typer.Option(
+        None, "--input-fps", help="Frame rate of the input (frames/s); frame folders default to 25."
+    ),
+    model: str = typer.Option(
+        DEFAULT_MODEL,
+        "--model",
+        "-m",
+        help="Registered model name or .safetensors checkpoint path; or a built artifact: .onnx (onnxruntime), .engine/.plan (tensorrt), .pt2 (compiled), each with its sidecar.",
+    ),
     backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch, onnxruntime, tensorrt or compiled."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32, or fp16 (cuda only)."),
+    precision: Optional[str] = typer.Option(
+        None,
+        "--precision",
+        help="fp32 or fp16 (which a backend offers: `vfi doctor`). Default: fp32 for a model; a built artifact runs at its own precision.",
+    ),
     scene_threshold: float = typer.Option(
-        DEFAULT_CUT_THRESHOLD, "--scene-threshold", help="Scene-cut threshold in [0, 1] (luma histogram distance); 0 disables. Across a cut the nearer input frame is repeated."
+        DEFAULT_CUT_THRESHOLD,
+        "--scene-threshold",
+        help="Scene-cut threshold in [0, 1] (luma histogram distance); 0 disables. Across a cut the nearer input frame is repeated.",
     ),
     crf: int = typer.Option(DEFAULT_CRF, "--crf", help="H.264 quality, 0-51, lower is better (.mp4/.mov/.m4v only)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the backend (default: the library's choice)."),
-    batch: Optional[int] = typer.Option(None, "--batch", help="Most frames per model call (default: all in-between frames of a pair)."),
+    batch: Optional[int] = typer.Option(
+        None, "--batch", help="Most frames per model call (default: all in-between frames of a pair)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     channels_last: bool = typer.Option(False, "--channels-last", help="torch backend: NHWC memory order."),
     cuda_graphs: bool = typer.Option(False, "--cuda-graphs", help="torch / tensorrt backends: replay CUDA graphs (cuda only)."),

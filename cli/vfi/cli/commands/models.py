@@ -11,9 +11,8 @@ def models_command(
     """List registered models: name, family, parameters, pad multiple, timestep mode, weights."""
     from rich.table import Table
 
-    from vfi.cli.console import console
-
     import vfi.models as vm
+    from vfi.cli.console import console
     from vfi.core.cache import weights_dir
 
     table = Table(title="registered models")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
 
 import typer
 
 
 def report_command(
-    bench: List[Path] = typer.Option([], "--bench", help="A `vfi bench --json` file; repeat for several."),
-    eval_: List[Path] = typer.Option([], "--eval", help="A `vfi eval --json` file; repeat for several."),
+    bench: list[Path] = typer.Option([], "--bench", help="A `vfi bench --json` file; repeat for several."),
+    eval_: list[Path] = typer.Option([], "--eval", help="A `vfi eval --json` file; repeat for several."),
     out: Path = typer.Option(..., "--out", help="Folder for report.md and the Pareto PNGs (created)."),
     metric: str = typer.Option("psnr", "--metric", help="Accuracy axis of the plots: psnr, ssim or ie."),
 ) -> None:

@@ -1,36 +1,62 @@
-"""`vfi train`: train or fine-tune a model from a recipe (train/recipes/*.toml), one process or many
-(torchrun --nproc_per_node N -m vfi.train.cli_entry ...)."""
+"""`vfi train`: train or fine-tune a model from a recipe (`vfi.train.recipes`), one process or many
+(``torchrun --nproc_per_node N -m vfi train ...``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
+
+#: library parameters whose flag is not their own name (settings only reachable through --set)
+PARAMETER_FLAGS = {"grad_clip": "--set grad_clip", "warmup": "--set warmup"}
 
 DATA_HELP = "synthetic (rendered clips, no files), vimeo90k (triplets/septuplets folder), video (a video file or folder of videos), frames (folders of numbered frames)."
 
 
 def train_command(
-    model_or_recipe: Optional[str] = typer.Argument(None, help="Recipe (ifrnet, rife-hdv3, ...; or a .toml path) or registered model name (uses its family's recipe). Optional with --resume."),
+    model_or_recipe: Optional[str] = typer.Argument(
+        None,
+        help="Recipe (ifrnet, rife, rife-finetune, ...; or a .toml path) or registered model name (uses its family's recipe). Optional with --resume.",
+    ),
     data: Optional[str] = typer.Option(None, "--data", help=DATA_HELP),
     root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder or video file (not for synthetic)."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Optimiser updates in the run."),
     batch: Optional[int] = typer.Option(None, "--batch", help="Samples per update, summed over all processes."),
     crop: Optional[int] = typer.Option(None, "--crop", help="Square training crop (pixels)."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (after warm-up); lr_min scales with it unless set."),
+    lr: Optional[float] = typer.Option(
+        None, "--lr", help="Peak learning rate (after warm-up); lr_min scales with it unless set."
+    ),
     out: Optional[Path] = typer.Option(None, "--out", help="Run directory (default: runs/<recipe>)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its resume.pt."),
-    teacher: Optional[str] = typer.Option(None, "--teacher", help="Teacher for distillation: name (rife-hdv3), checkpoint path, or none."),
-    init: Optional[str] = typer.Option(None, "--init", help="Start from these weights: checkpoint path or registered name (e.g. rife-hdv3)."),
-    freeze: Optional[str] = typer.Option(None, "--freeze", help="Comma-separated parameter-name prefixes not to train (e.g. block0.,block1.)."),
+    teacher: Optional[str] = typer.Option(
+        None, "--teacher", help="Teacher for distillation: name (rife-4.0), checkpoint path, or none."
+    ),
+    init: Optional[str] = typer.Option(
+        None, "--init", help="Start from these weights: checkpoint path or registered name (e.g. rife-4.0)."
+    ),
+    freeze: Optional[str] = typer.Option(
+        None,
+        "--freeze",
+        help="Comma-separated parameter-name prefixes not to train (e.g. blocks.0.,blocks.1. for RIFE; encoder. for IFRNet).",
+    ),
     val_every: Optional[int] = typer.Option(None, "--val-every", help="Validate (and save) every N updates."),
-    middlebury: Optional[Path] = typer.Option(None, "--middlebury", help="Middlebury-Other folder (input/, gt/) to evaluate at each validation."),
+    middlebury: Optional[Path] = typer.Option(
+        None, "--middlebury", help="Middlebury-Other folder (input/, gt/) to evaluate at each validation."
+    ),
     workers: Optional[int] = typer.Option(None, "--workers", help="DataLoader workers per process (0: exact resume)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every random generator."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda (one GPU per torchrun process)."),
-    amp: Optional[bool] = typer.Option(None, "--amp/--no-amp", help="Mixed precision (CUDA only; bf16 where supported, else fp16 with loss scaling). Default: on for CUDA."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Any recipe setting KEY=VALUE (TOML value), e.g. --set warmup=500 --set objective_weights.distill=0.02 --set hparams.widths=[8,12,16,24]."),
+    amp: Optional[bool] = typer.Option(
+        None,
+        "--amp/--no-amp",
+        help="Mixed precision (CUDA only; bf16 where supported, else fp16 with loss scaling). Default: on for CUDA.",
+    ),
+    set_: Optional[list[str]] = typer.Option(
+        None,
+        "--set",
+        help="Any recipe setting KEY=VALUE (TOML value), e.g. --set warmup=500 --set objective_weights.distillation=0.02 --set hparams.widths=[8,12,16,24].",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train MODEL_OR_RECIPE: AdamW with warm-up and cosine decay, EMA weights, periodic validation.
@@ -46,11 +72,22 @@ def train_command(
     from vfi.train.session import run_training
 
     overrides = recipes.parse_set(set_ or [])
-    overrides.update({
-        "data": data, "root": str(root) if root else None, "steps": steps, "batch": batch, "crop": crop,
-        "teacher": teacher, "init": init, "val_every": val_every, "workers": workers, "seed": seed,
-        "device": device, "middlebury": str(middlebury) if middlebury else None,
-    })
+    overrides.update(
+        {
+            "data": data,
+            "root": str(root) if root else None,
+            "steps": steps,
+            "batch": batch,
+            "crop": crop,
+            "teacher": teacher,
+            "init": init,
+            "val_every": val_every,
+            "workers": workers,
+            "seed": seed,
+            "device": device,
+            "middlebury": str(middlebury) if middlebury else None,
+        }
+    )
     if lr is not None:
         overrides["lr"] = lr
     if freeze is not None:
@@ -76,8 +113,13 @@ def train_command(
     import os
 
     main_process = int(os.environ.get("RANK", "0")) == 0
+    extra_validation = None
+    if cfg.middlebury:
+        from vfi.benchmarks.evaluate import middlebury_validation
+
+        extra_validation = middlebury_validation(cfg.middlebury)
     with progress_bar(f"train {cfg.model}", "steps", enabled=False if (quiet or not main_process) else None) as progress:
-        summary = run_training(cfg, resume=resume, progress=progress)
+        summary = run_training(cfg, resume=resume, progress=progress, extra_validation=extra_validation)
     if main_process:
         best = summary.get("best") or {}
         figure = f", best held-in PSNR {best['psnr']:.2f} dB at step {best['step']}" if "psnr" in best else ""

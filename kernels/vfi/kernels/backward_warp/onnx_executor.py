@@ -35,8 +35,12 @@ def backward_warp_numpy(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
         index = np.broadcast_to((yi * w + xi).reshape(n, 1, -1), (n, c, h * w))
         return np.take_along_axis(data, index, axis=2).reshape(n, c, h, w)
 
-    out = (tap(y0, x0) * ((1 - wx) * (1 - wy)) + tap(y0, x1) * (wx * (1 - wy))
-           + tap(y1, x0) * ((1 - wx) * wy) + tap(y1, x1) * (wx * wy))
+    out = (
+        tap(y0, x0) * ((1 - wx) * (1 - wy))
+        + tap(y0, x1) * (wx * (1 - wy))
+        + tap(y1, x0) * ((1 - wx) * wy)
+        + tap(y1, x1) * (wx * wy)
+    )
     return out.astype(img.dtype)
 
 

@@ -1,13 +1,13 @@
 """ONNX lowerings of backward_warp, chosen by `vfi.kernels.export_flavour` during export.
 
-  * `lower_tensorrt`: one node `vfi::VfiBackwardWarp` (the TensorRT plugin of `trt_plugin.py`).
-    TensorRT's parser ignores the domain and looks the plugin up by op_type, `plugin_version` and
-    `plugin_namespace`; every other attribute becomes a plugin field of the same name. The op has
-    no parameters, so `PLUGIN_FIELDS` is empty.
-  * `lower_portable`: standard ONNX only: grid construction + `GridSample(mode="bilinear",
-    padding_mode="border", align_corners=1)`. Valid at opsets 16..19 only; at opset 20 the
-    exporter writes mode="linear", which TensorRT's parser runs as nearest
-    (`vfi.kernels.onnx_export.lint` refuses it).
+* `lower_tensorrt`: one node `vfi::VfiBackwardWarp` (the TensorRT plugin of `trt_plugin.py`).
+  TensorRT's parser ignores the domain and looks the plugin up by op_type, `plugin_version` and
+  `plugin_namespace`; every other attribute becomes a plugin field of the same name. The op has
+  no parameters, so `PLUGIN_FIELDS` is empty.
+* `lower_portable`: standard ONNX only: grid construction + `GridSample(mode="bilinear",
+  padding_mode="border", align_corners=1)`. Valid at opsets 16..19 only; at opset 20 the
+  exporter writes mode="linear", which TensorRT's parser runs as nearest
+  (`vfi.kernels.onnx_lint.lint` refuses it).
 """
 
 from __future__ import annotations

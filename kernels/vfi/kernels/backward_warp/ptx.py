@@ -69,17 +69,18 @@ def strip_hidden_params(ptx: str, name: str, keep: int) -> tuple[str, int]:
     params = entry_params(ptx, name)
     hidden = params[keep:]
     match = re.search(r"(\.entry\s+" + re.escape(name) + r"\s*\()(.*?)(\))", ptx, re.S)
-    body = ptx[match.end():]
+    body = ptx[match.end() :]
     for param in hidden:
         if re.search(re.escape(param) + r"\b", body):
             raise RuntimeError(f"Triton kernel {name} reads hidden parameter {param}; it cannot run as a TensorRT AOT plugin")
     decls = [d.strip() for d in match.group(2).split(",") if d.strip()]
     kept = ",\n\t".join(decls[:keep])
-    return ptx[: match.start(2)] + "\n\t" + kept + "\n" + ptx[match.end(2):], len(hidden)
+    return ptx[: match.start(2)] + "\n\t" + kept + "\n" + ptx[match.end(2) :], len(hidden)
 
 
-def generate_ptx(dtype: str = "float16", flow_dtype: str | None = None, block: int | None = None,
-                 num_warps: int | None = None, arch: int = 90) -> PtxKernel:
+def generate_ptx(
+    dtype: str = "float16", flow_dtype: str | None = None, block: int | None = None, num_warps: int | None = None, arch: int = 90
+) -> PtxKernel:
     """Compile `backward_warp_kernel` for data `dtype` and compute capability `arch` (e.g. 90).
 
     Needs triton but no GPU; raises RuntimeError under `TRITON_INTERPRET=1`.
@@ -102,8 +103,15 @@ def generate_ptx(dtype: str = "float16", flow_dtype: str | None = None, block: i
             raise RuntimeError(f"backward_warp_kernel needs {what}={getattr(meta, what)}; TensorRT AOT plugins cannot provide it")
     keep = len(tk.KERNEL_PARAMS)
     ptx, removed = strip_hidden_params(compiled.asm["ptx"], meta.name, keep)
-    return PtxKernel(name=meta.name, ptx=ptx, num_warps=meta.num_warps, shared_mem=meta.shared, block=block,
-                     params=tuple(entry_params(ptx, meta.name)), hidden_params_removed=removed)
+    return PtxKernel(
+        name=meta.name,
+        ptx=ptx,
+        num_warps=meta.num_warps,
+        shared_mem=meta.shared,
+        block=block,
+        params=tuple(entry_params(ptx, meta.name)),
+        hidden_params_removed=removed,
+    )
 
 
 def generate_ptx_subprocess(dtype: str = "float16", **kwargs) -> PtxKernel:
@@ -117,8 +125,9 @@ def generate_ptx_subprocess(dtype: str = "float16", **kwargs) -> PtxKernel:
         "k = generate_ptx(**json.loads(sys.argv[1]))\n"
         "json.dump(asdict(k), sys.stdout)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps({"dtype": dtype, **kwargs})],
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps({"dtype": dtype, **kwargs})], env=env, capture_output=True, text=True, timeout=300
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"PTX generation failed:\n{proc.stderr[-3000:]}")
     data = json.loads(proc.stdout)

@@ -53,8 +53,12 @@ def backward_warp_grads(img: torch.Tensor, flow: torch.Tensor, grad_out: torch.T
     wx_, wy_ = wx.unsqueeze(1), wy.unsqueeze(1)
 
     grad_img = torch.zeros(n, c, h * w, dtype=cdt, device=img.device)
-    for yi, xi, weight in ((y0, x0, (1 - wx_) * (1 - wy_)), (y0, x1, wx_ * (1 - wy_)),
-                           (y1, x0, (1 - wx_) * wy_), (y1, x1, wx_ * wy_)):
+    for yi, xi, weight in (
+        (y0, x0, (1 - wx_) * (1 - wy_)),
+        (y0, x1, wx_ * (1 - wy_)),
+        (y1, x0, (1 - wx_) * wy_),
+        (y1, x1, wx_ * wy_),
+    ):
         index = (yi * w + xi).view(n, 1, -1).expand(n, c, -1)
         grad_img.scatter_add_(2, index, (g * weight).reshape(n, c, -1))
 

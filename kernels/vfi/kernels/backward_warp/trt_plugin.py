@@ -14,10 +14,10 @@ the fields of `backward_warp_desc` by name (there are none: `onnx_lowering.PLUGI
 # No `from __future__ import annotations` here: tensorrt.plugin validates the decorated functions'
 # annotations as objects (TensorDesc subclasses, return tuple types); strings are refused.
 
-from vfi.kernels.tensorrt_plugin_api import require_tensorrt_plugin_api
+from vfi.core.tensorrt import import_plugin_api
 from vfi.kernels.backward_warp.onnx_lowering import DOMAIN, OP_TYPE, PLUGIN_FIELDS
 
-trt, trtp = require_tensorrt_plugin_api("vfi::VfiBackwardWarp")
+trt, trtp = import_plugin_api("vfi::VfiBackwardWarp")
 
 PLUGIN_ID = f"{DOMAIN}::{OP_TYPE}"
 assert not PLUGIN_FIELDS, "backward_warp_desc must declare every field of PLUGIN_FIELDS"
@@ -32,7 +32,9 @@ def backward_warp_desc(img: trtp.TensorDesc, flow: trtp.TensorDesc) -> trtp.Tens
 
 
 @trtp.autotune(PLUGIN_ID)
-def backward_warp_autotune(img: trtp.TensorDesc, flow: trtp.TensorDesc, outputs: tuple[trtp.TensorDesc]) -> list[trtp.AutoTuneCombination]:
+def backward_warp_autotune(
+    img: trtp.TensorDesc, flow: trtp.TensorDesc, outputs: tuple[trtp.TensorDesc]
+) -> list[trtp.AutoTuneCombination]:
     # Same type for img, flow and out (fp32 or fp16), linear (NCHW) layout.
     return [trtp.AutoTuneCombination("FP32|FP16, FP32|FP16, FP32|FP16", "LINEAR")]
 
@@ -45,14 +47,17 @@ def _device_arch() -> int:
 
 
 @trtp.aot_impl(PLUGIN_ID)
-def backward_warp_aot(img: trtp.TensorDesc, flow: trtp.TensorDesc, outputs: tuple[trtp.TensorDesc],
-        tactic: int) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
+def backward_warp_aot(
+    img: trtp.TensorDesc, flow: trtp.TensorDesc, outputs: tuple[trtp.TensorDesc], tactic: int
+) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
     """(kernel name, PTX, launch parameters, int32 scalar arguments) for TensorRT."""
     import os
 
     from vfi.kernels.backward_warp import ptx as ptx_facet
 
-    make = ptx_facet.generate_ptx_subprocess if os.environ.get("TRITON_INTERPRET") not in (None, "", "0") else ptx_facet.generate_ptx
+    make = (
+        ptx_facet.generate_ptx_subprocess if os.environ.get("TRITON_INTERPRET") not in (None, "", "0") else ptx_facet.generate_ptx
+    )
     kernel = make(dtype=_DTYPES[img.dtype], flow_dtype=_DTYPES[flow.dtype], arch=_device_arch())
     n, c, h, w = (img.shape_expr[i] for i in range(4))
     pixels = n * h * w

@@ -1,4 +1,4 @@
-"""Benchmark cases of deform_conv2d for `benchmarks/kernels.py` (format: `vfi.kernels.spec.BenchCase`).
+"""Benchmark cases of deform_conv2d for `vfi.benchmarks.kernels` (format: `vfi.kernels.spec.BenchCase`).
 
 1920x1080, 64 -> 64 channels, 3x3, stride 1, padding 1, offset groups 1 and 8, with modulation mask
 and bias, fp32 and fp16. Baseline: `torchvision.ops.deform_conv2d` when torchvision is importable
@@ -56,8 +56,9 @@ def _have_torchvision() -> bool:
     return importlib.util.find_spec("torchvision") is not None
 
 
-def cases(height: int = 1080, width: int = 1920, batch: int = 1, channels: int = CHANNELS,
-          offset_groups=OFFSET_GROUPS, dtypes=DTYPES) -> list[BenchCase]:
+def cases(
+    height: int = 1080, width: int = 1920, batch: int = 1, channels: int = CHANNELS, offset_groups=OFFSET_GROUPS, dtypes=DTYPES
+) -> list[BenchCase]:
     """One case per (offset groups, dtype). bytes_moved: x, offset, mask, weight read once, out written once."""
     from vfi.kernels.deform_conv2d.flops import deform_conv2d_flops
 
@@ -67,11 +68,29 @@ def cases(height: int = 1080, width: int = 1920, batch: int = 1, channels: int =
         for dtype in dtypes:
             pixels = batch * height * width
             moved = (pixels * (2 * channels + 3 * og * KH * KW) + channels * channels * KH * KW) * _BYTES[dtype]
-            flops = deform_conv2d_flops((batch, channels, height, width), (batch, 2 * og * KH * KW, height, width),
-                                        (1,), (channels, channels, KH, KW), (channels,), 1, 1, 1, 1, og)
-            out.append(BenchCase(op="deform_conv2d",
-                                 label=f"{width}x{height} {channels}->{channels} 3x3 og={og} vs "
-                                       + ("torchvision" if tv else "composition (torchvision not installed)"),
-                                 dtype=dtype, make_inputs=_make_inputs(batch, channels, height, width, og), run=_op,
-                                 baseline=_torchvision if tv else _composition, bytes_moved=moved, flops=flops))
+            flops = deform_conv2d_flops(
+                (batch, channels, height, width),
+                (batch, 2 * og * KH * KW, height, width),
+                (1,),
+                (channels, channels, KH, KW),
+                (channels,),
+                1,
+                1,
+                1,
+                1,
+                og,
+            )
+            out.append(
+                BenchCase(
+                    op="deform_conv2d",
+                    label=f"{width}x{height} {channels}->{channels} 3x3 og={og} vs "
+                    + ("torchvision" if tv else "composition (torchvision not installed)"),
+                    dtype=dtype,
+                    make_inputs=_make_inputs(batch, channels, height, width, og),
+                    run=_op,
+                    baseline=_torchvision if tv else _composition,
+                    bytes_moved=moved,
+                    flops=flops,
+                )
+            )
     return out

@@ -16,8 +16,21 @@ FLOPS_PER_SAMPLE = 8
 FLOPS_PER_POSITION = 10
 
 
-def deform_conv2d_flops(x_shape, offset_shape, mask_shape, weight_shape, bias_shape, stride, padding, dilation,
-                        groups, offset_groups, *args, out_shape=None, **kwargs) -> int:
+def deform_conv2d_flops(
+    x_shape,
+    offset_shape,
+    mask_shape,
+    weight_shape,
+    bias_shape,
+    stride,
+    padding,
+    dilation,
+    groups,
+    offset_groups,
+    *args,
+    out_shape=None,
+    **kwargs,
+) -> int:
     """FLOPs of one deform_conv2d call, from shapes (the output shape gives Ho, Wo)."""
     n, cin = int(x_shape[0]), int(x_shape[1])
     cout, cin_g, kh, kw = (int(d) for d in weight_shape)

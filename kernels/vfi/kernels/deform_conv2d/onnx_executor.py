@@ -54,10 +54,34 @@ class VfiDeformConv2d(OpRun):
 
     op_domain = "vfi"
 
-    def _run(self, x, offset, mask, weight, bias, stride=None, padding=None, dilation=None, groups=1,
-             offset_groups=1, has_mask=1, has_bias=1, kernel_shape=None, plugin_namespace=None, plugin_version=None):
+    def _run(
+        self,
+        x,
+        offset,
+        mask,
+        weight,
+        bias,
+        stride=None,
+        padding=None,
+        dilation=None,
+        groups=1,
+        offset_groups=1,
+        has_mask=1,
+        has_bias=1,
+        kernel_shape=None,
+        plugin_namespace=None,
+        plugin_version=None,
+    ):
         out = deform_conv2d_numpy(
-            x, offset, mask if has_mask else None, weight, bias if has_bias else None,
-            list(stride or (1, 1)), list(padding or (0, 0)), list(dilation or (1, 1)), int(groups), int(offset_groups),
+            x,
+            offset,
+            mask if has_mask else None,
+            weight,
+            bias if has_bias else None,
+            list(stride or (1, 1)),
+            list(padding or (0, 0)),
+            list(dilation or (1, 1)),
+            int(groups),
+            int(offset_groups),
         )
         return (out,)

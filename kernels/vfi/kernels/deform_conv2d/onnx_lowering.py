@@ -36,30 +36,52 @@ PLUGIN_FIELDS = ("kernel_shape", "stride", "padding", "dilation", "groups", "off
 
 def plugin_attributes(kernel_shape, stride, padding, dilation, groups, offset_groups, has_mask, has_bias) -> dict:
     """Node attributes = plugin fields (plus the parser's plugin_namespace / plugin_version)."""
-    return dict(kernel_shape=[int(k) for k in kernel_shape],
-                stride=list(_pair(stride)), padding=list(_pair(padding)), dilation=list(_pair(dilation)),
-                groups=int(groups), offset_groups=int(offset_groups), has_mask=int(has_mask), has_bias=int(has_bias),
-                plugin_namespace=PLUGIN_NAMESPACE, plugin_version=PLUGIN_VERSION)
+    return dict(
+        kernel_shape=[int(k) for k in kernel_shape],
+        stride=list(_pair(stride)),
+        padding=list(_pair(padding)),
+        dilation=list(_pair(dilation)),
+        groups=int(groups),
+        offset_groups=int(offset_groups),
+        has_mask=int(has_mask),
+        has_bias=int(has_bias),
+        plugin_namespace=PLUGIN_NAMESPACE,
+        plugin_version=PLUGIN_VERSION,
+    )
 
 
 def lower_tensorrt(x, offset, mask, weight, bias, stride, padding, dilation, groups, offset_groups):
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     placeholder = torch.zeros((1,), dtype=x.dtype)
-    attrs = plugin_attributes(weight.shape[2:], stride, padding, dilation, groups, offset_groups, mask is not None, bias is not None)
+    attrs = plugin_attributes(
+        weight.shape[2:], stride, padding, dilation, groups, offset_groups, mask is not None, bias is not None
+    )
     return torch.onnx.ops.symbolic(
         f"{PLUGIN_NAMESPACE}::{OP_TYPE}",
         (x, offset, mask if mask is not None else placeholder, weight, bias if bias is not None else placeholder),
-        attrs, dtype=x.dtype, shape=_out_shape(x, weight, stride, padding, dilation), version=int(PLUGIN_VERSION),
+        attrs,
+        dtype=x.dtype,
+        shape=_out_shape(x, weight, stride, padding, dilation),
+        version=int(PLUGIN_VERSION),
     )
 
 
 def lower_portable(x, offset, mask, weight, bias, stride, padding, dilation, groups, offset_groups):
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
-    attrs = dict(dilations=list(dilation), group=int(groups), kernel_shape=[int(k) for k in weight.shape[2:]],
-                 offset_group=int(offset_groups), pads=[padding[0], padding[1], padding[0], padding[1]],
-                 strides=list(stride))
+    attrs = dict(
+        dilations=list(dilation),
+        group=int(groups),
+        kernel_shape=[int(k) for k in weight.shape[2:]],
+        offset_group=int(offset_groups),
+        pads=[padding[0], padding[1], padding[0], padding[1]],
+        strides=list(stride),
+    )
     # DeformConv input order: X, W, offset, B, mask.
     return torch.onnx.ops.symbolic(
-        "DeformConv", (x, weight, offset, bias, mask), attrs,
-        dtype=x.dtype, shape=_out_shape(x, weight, stride, padding, dilation), version=PORTABLE_OPSET,
+        "DeformConv",
+        (x, weight, offset, bias, mask),
+        attrs,
+        dtype=x.dtype,
+        shape=_out_shape(x, weight, stride, padding, dilation),
+        version=PORTABLE_OPSET,
     )

@@ -20,9 +20,31 @@ TRITON_TYPES = {"float32": "fp32", "float16": "fp16"}
 
 # Non-constexpr parameters of `deform_conv2d_kernel`, in order (None = pointer to the data dtype).
 KERNEL_PARAMS = (
-    ("x_ptr", None), ("offset_ptr", None), ("mask_ptr", None), ("weight_ptr", None), ("bias_ptr", None),
-    *((name, "i32") for name in ("N", "C", "H", "W", "COUT", "HO", "WO", "STRIDE_H", "STRIDE_W", "PAD_H", "PAD_W",
-                                 "DIL_H", "DIL_W", "GROUPS", "OFFSET_GROUPS")),
+    ("x_ptr", None),
+    ("offset_ptr", None),
+    ("mask_ptr", None),
+    ("weight_ptr", None),
+    ("bias_ptr", None),
+    *(
+        (name, "i32")
+        for name in (
+            "N",
+            "C",
+            "H",
+            "W",
+            "COUT",
+            "HO",
+            "WO",
+            "STRIDE_H",
+            "STRIDE_W",
+            "PAD_H",
+            "PAD_W",
+            "DIL_H",
+            "DIL_W",
+            "GROUPS",
+            "OFFSET_GROUPS",
+        )
+    ),
     ("out_ptr", None),
 )
 # fp32 uses IEEE dot (no tensor cores) whose operands are staged in shared memory: smaller N tile
@@ -49,8 +71,11 @@ def compile_aot(fn, params, constexprs: dict, dtype: str, num_warps: int, arch: 
     pointer_types = pointer_types or {}
     signature = {name: kind or pointer_types.get(name, "*" + TRITON_TYPES[dtype]) for name, kind in params}
     signature.update({name: "constexpr" for name in constexprs})
-    compiled = triton.compile(ASTSource(fn=fn, signature=signature, constexprs=dict(constexprs)),
-                              target=GPUTarget("cuda", arch, 32), options={"num_warps": num_warps, "enable_fp_fusion": True})
+    compiled = triton.compile(
+        ASTSource(fn=fn, signature=signature, constexprs=dict(constexprs)),
+        target=GPUTarget("cuda", arch, 32),
+        options={"num_warps": num_warps, "enable_fp_fusion": True},
+    )
     meta = compiled.metadata
     for what in ("global_scratch_size", "profile_scratch_size"):
         if getattr(meta, what, 0):
@@ -59,12 +84,26 @@ def compile_aot(fn, params, constexprs: dict, dtype: str, num_warps: int, arch: 
         raise RuntimeError(f"{meta.name} needs {meta.shared} bytes of shared memory (> 48 KiB); use smaller blocks")
     ptx, removed = strip_hidden_params(compiled.asm["ptx"], meta.name, len(params))
     block = constexprs.get("BLOCK_M", constexprs.get("BLOCK_P", 0))
-    return PtxKernel(name=meta.name, ptx=ptx, num_warps=meta.num_warps, shared_mem=meta.shared, block=block,
-                     params=tuple(entry_params(ptx, meta.name)), hidden_params_removed=removed)
+    return PtxKernel(
+        name=meta.name,
+        ptx=ptx,
+        num_warps=meta.num_warps,
+        shared_mem=meta.shared,
+        block=block,
+        params=tuple(entry_params(ptx, meta.name)),
+        hidden_params_removed=removed,
+    )
 
 
-def generate_ptx(dtype: str = "float16", kernel_shape=(3, 3), has_mask: bool = True, has_bias: bool = True,
-                 arch: int = 90, num_warps: int = NUM_WARPS, **blocks):
+def generate_ptx(
+    dtype: str = "float16",
+    kernel_shape=(3, 3),
+    has_mask: bool = True,
+    has_bias: bool = True,
+    arch: int = 90,
+    num_warps: int = NUM_WARPS,
+    **blocks,
+):
     """PTX of `deform_conv2d_kernel` for data `dtype` ("float32"/"float16") and sm_`arch`.
 
     The kernel shape and the presence of mask and bias are compile-time constants (plugin attributes);
@@ -72,8 +111,14 @@ def generate_ptx(dtype: str = "float16", kernel_shape=(3, 3), has_mask: bool = T
     """
     from vfi.kernels.deform_conv2d.triton_kernel import deform_conv2d_kernel
 
-    constexprs = dict(KH=int(kernel_shape[0]), KW=int(kernel_shape[1]), HAS_MASK=bool(has_mask),
-                      HAS_BIAS=bool(has_bias), HALF=dtype == "float16", **{**BLOCKS[dtype], **blocks})
+    constexprs = dict(
+        KH=int(kernel_shape[0]),
+        KW=int(kernel_shape[1]),
+        HAS_MASK=bool(has_mask),
+        HAS_BIAS=bool(has_bias),
+        HALF=dtype == "float16",
+        **{**BLOCKS[dtype], **blocks},
+    )
     return compile_aot(deform_conv2d_kernel, KERNEL_PARAMS, constexprs, dtype, num_warps, arch)
 
 
@@ -87,8 +132,7 @@ def run_in_subprocess(module: str, kwargs: dict):
         f"from {module} import generate_ptx\n"
         "json.dump(asdict(generate_ptx(**json.loads(sys.argv[1]))), sys.stdout)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"PTX generation failed:\n{proc.stderr[-3000:]}")
     data = json.loads(proc.stdout)

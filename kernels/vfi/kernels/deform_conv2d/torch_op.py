@@ -20,9 +20,18 @@ from vfi.kernels.deform_conv2d.reference import _pair, deform_conv2d_reference, 
 
 
 @torch.library.custom_op("vfi::deform_conv2d", mutates_args=())
-def _deform_conv2d(x: torch.Tensor, offset: torch.Tensor, mask: Optional[torch.Tensor], weight: torch.Tensor,
-                   bias: Optional[torch.Tensor], stride: list[int], padding: list[int], dilation: list[int],
-                   groups: int, offset_groups: int) -> torch.Tensor:
+def _deform_conv2d(
+    x: torch.Tensor,
+    offset: torch.Tensor,
+    mask: Optional[torch.Tensor],
+    weight: torch.Tensor,
+    bias: Optional[torch.Tensor],
+    stride: list[int],
+    padding: list[int],
+    dilation: list[int],
+    groups: int,
+    offset_groups: int,
+) -> torch.Tensor:
     return deform_conv2d_reference(x, offset, mask, weight, bias, stride, padding, dilation, groups, offset_groups)
 
 
@@ -71,5 +80,15 @@ _flops.register()
 
 def deform_conv2d_op(x, offset, mask, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, offset_groups=1):
     """Call `torch.ops.vfi.deform_conv2d` (int or pair geometry accepted)."""
-    return torch.ops.vfi.deform_conv2d(x, offset, mask, weight, bias, list(_pair(stride)), list(_pair(padding)),
-                                       list(_pair(dilation)), int(groups), int(offset_groups))
+    return torch.ops.vfi.deform_conv2d(
+        x,
+        offset,
+        mask,
+        weight,
+        bias,
+        list(_pair(stride)),
+        list(_pair(padding)),
+        list(_pair(dilation)),
+        int(groups),
+        int(offset_groups),
+    )

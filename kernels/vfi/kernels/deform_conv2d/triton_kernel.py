@@ -20,12 +20,35 @@ import triton.language as tl
 
 @triton.jit
 def deform_conv2d_kernel(
-    x_ptr, offset_ptr, mask_ptr, weight_ptr, bias_ptr,
-    N, C, H, W, COUT, HO, WO,
-    STRIDE_H, STRIDE_W, PAD_H, PAD_W, DIL_H, DIL_W, GROUPS, OFFSET_GROUPS,
+    x_ptr,
+    offset_ptr,
+    mask_ptr,
+    weight_ptr,
+    bias_ptr,
+    N,
+    C,
+    H,
+    W,
+    COUT,
+    HO,
+    WO,
+    STRIDE_H,
+    STRIDE_W,
+    PAD_H,
+    PAD_W,
+    DIL_H,
+    DIL_W,
+    GROUPS,
+    OFFSET_GROUPS,
     out_ptr,
-    KH: tl.constexpr, KW: tl.constexpr, HAS_MASK: tl.constexpr, HAS_BIAS: tl.constexpr,
-    HALF: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+    KH: tl.constexpr,
+    KW: tl.constexpr,
+    HAS_MASK: tl.constexpr,
+    HAS_BIAS: tl.constexpr,
+    HALF: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
 ):
     TAPS: tl.constexpr = KH * KW
     pid_m = tl.program_id(0)
@@ -109,8 +132,9 @@ def launch_config(n, cout, groups, ho, wo, block_m=64, block_n=None, block_k=16)
     return dict(BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=block_k), grid
 
 
-def deform_conv2d_triton(x, offset, mask, weight, bias, stride, padding, dilation, groups, offset_groups,
-                         block_m=64, block_n=None, block_k=16):
+def deform_conv2d_triton(
+    x, offset, mask, weight, bias, stride, padding, dilation, groups, offset_groups, block_m=64, block_n=None, block_k=16
+):
     """Launch `deform_conv2d_kernel` on torch tensors (CUDA, or CPU under TRITON_INTERPRET=1).
 
     Same arguments and result as `reference.deform_conv2d_reference`; float32 or float16.
@@ -132,11 +156,32 @@ def deform_conv2d_triton(x, offset, mask, weight, bias, stride, padding, dilatio
         return out
     meta, grid = launch_config(n, cout, groups, ho, wo, block_m, block_n, block_k)
     deform_conv2d_kernel[grid](
-        x, offset, mask if mask is not None else x, weight, bias if bias is not None else x,
-        n, cin, h, w, cout, ho, wo,
-        stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups, offset_groups,
+        x,
+        offset,
+        mask if mask is not None else x,
+        weight,
+        bias if bias is not None else x,
+        n,
+        cin,
+        h,
+        w,
+        cout,
+        ho,
+        wo,
+        stride[0],
+        stride[1],
+        padding[0],
+        padding[1],
+        dilation[0],
+        dilation[1],
+        groups,
+        offset_groups,
         out,
-        KH=kh, KW=kw, HAS_MASK=mask is not None, HAS_BIAS=bias is not None,
-        HALF=x.dtype == torch.float16, **meta,
+        KH=kh,
+        KW=kw,
+        HAS_MASK=mask is not None,
+        HAS_BIAS=bias is not None,
+        HALF=x.dtype == torch.float16,
+        **meta,
     )
     return out

@@ -19,11 +19,11 @@ never built into an engine here (see the `tensorrt`-marked tests).
 import numpy as np
 import numpy.typing as npt
 
-from vfi.kernels.tensorrt_plugin_api import require_tensorrt_plugin_api
+from vfi.core.tensorrt import import_plugin_api
 from vfi.kernels.deform_conv2d import ptx as ptx_facet
 from vfi.kernels.deform_conv2d.onnx_lowering import OP_TYPE, PLUGIN_FIELDS, PLUGIN_NAMESPACE
 
-trt, trtp = require_tensorrt_plugin_api("vfi::VfiDeformConv2d")
+trt, trtp = import_plugin_api("vfi::VfiDeformConv2d")
 
 PLUGIN_ID = f"{PLUGIN_NAMESPACE}::{OP_TYPE}"
 _DTYPES = {trt.float32: "float32", trt.float16: "float16"}
@@ -31,18 +31,36 @@ Ints = npt.NDArray[np.int32]
 
 
 @trtp.register(PLUGIN_ID)
-def deform_conv2d_desc(x: trtp.TensorDesc, offset: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc,
-                       bias: trtp.TensorDesc, kernel_shape: Ints, stride: Ints, padding: Ints, dilation: Ints,
-                       groups: int, offset_groups: int, has_mask: int, has_bias: int) -> trtp.TensorDesc:
+def deform_conv2d_desc(
+    x: trtp.TensorDesc,
+    offset: trtp.TensorDesc,
+    mask: trtp.TensorDesc,
+    weight: trtp.TensorDesc,
+    bias: trtp.TensorDesc,
+    kernel_shape: Ints,
+    stride: Ints,
+    padding: Ints,
+    dilation: Ints,
+    groups: int,
+    offset_groups: int,
+    has_mask: int,
+    has_bias: int,
+) -> trtp.TensorDesc:
     """Output [N, Cout, Ho, Wo] in x's dtype; Ho, Wo are the offset's spatial dims."""
-    return trtp.from_shape_expr((x.shape_expr[0], weight.shape_expr[0], offset.shape_expr[2], offset.shape_expr[3]),
-                                dtype=x.dtype)
+    return trtp.from_shape_expr(
+        (x.shape_expr[0], weight.shape_expr[0], offset.shape_expr[2], offset.shape_expr[3]), dtype=x.dtype
+    )
 
 
 @trtp.autotune(PLUGIN_ID)
-def deform_conv2d_autotune(x: trtp.TensorDesc, offset: trtp.TensorDesc, mask: trtp.TensorDesc,
-                           weight: trtp.TensorDesc, bias: trtp.TensorDesc,
-                           outputs: tuple[trtp.TensorDesc]) -> list[trtp.AutoTuneCombination]:
+def deform_conv2d_autotune(
+    x: trtp.TensorDesc,
+    offset: trtp.TensorDesc,
+    mask: trtp.TensorDesc,
+    weight: trtp.TensorDesc,
+    bias: trtp.TensorDesc,
+    outputs: tuple[trtp.TensorDesc],
+) -> list[trtp.AutoTuneCombination]:
     # One dtype for every tensor (fp32, or fp16 with fp32 accumulation and fp32 coordinates), NCHW.
     return [trtp.AutoTuneCombination(", ".join(["FP32|FP16"] * 6), "LINEAR")]
 
@@ -55,18 +73,37 @@ def _device_arch() -> int:
 
 
 @trtp.aot_impl(PLUGIN_ID)
-def deform_conv2d_aot(x: trtp.TensorDesc, offset: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc,
-                      bias: trtp.TensorDesc, kernel_shape: Ints, stride: Ints, padding: Ints, dilation: Ints,
-                      groups: int, offset_groups: int, has_mask: int, has_bias: int,
-                      outputs: tuple[trtp.TensorDesc],
-        tactic: int) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
+def deform_conv2d_aot(
+    x: trtp.TensorDesc,
+    offset: trtp.TensorDesc,
+    mask: trtp.TensorDesc,
+    weight: trtp.TensorDesc,
+    bias: trtp.TensorDesc,
+    kernel_shape: Ints,
+    stride: Ints,
+    padding: Ints,
+    dilation: Ints,
+    groups: int,
+    offset_groups: int,
+    has_mask: int,
+    has_bias: int,
+    outputs: tuple[trtp.TensorDesc],
+    tactic: int,
+) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
     """(kernel name, PTX, launch parameters, int32 scalar arguments) for TensorRT."""
     import os
 
     dtype = _DTYPES[x.dtype]
-    make = ptx_facet.generate_ptx_subprocess if os.environ.get("TRITON_INTERPRET") not in (None, "", "0") else ptx_facet.generate_ptx
-    kernel = make(dtype=dtype, kernel_shape=[int(k) for k in kernel_shape], has_mask=bool(has_mask),
-                  has_bias=bool(has_bias), arch=_device_arch())
+    make = (
+        ptx_facet.generate_ptx_subprocess if os.environ.get("TRITON_INTERPRET") not in (None, "", "0") else ptx_facet.generate_ptx
+    )
+    kernel = make(
+        dtype=dtype,
+        kernel_shape=[int(k) for k in kernel_shape],
+        has_mask=bool(has_mask),
+        has_bias=bool(has_bias),
+        arch=_device_arch(),
+    )
     blocks = ptx_facet.BLOCKS[dtype]
     n, c, h, w = (x.shape_expr[i] for i in range(4))
     cout = weight.shape_expr[0]
@@ -79,8 +116,23 @@ def deform_conv2d_aot(x: trtp.TensorDesc, offset: trtp.TensorDesc, mask: trtp.Te
     launch.block_x = kernel.threads_per_block
     launch.shared_mem = kernel.shared_mem
 
-    values = (n, c, h, w, cout, ho, wo, int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]),
-              int(dilation[0]), int(dilation[1]), int(groups), int(offset_groups))
+    values = (
+        n,
+        c,
+        h,
+        w,
+        cout,
+        ho,
+        wo,
+        int(stride[0]),
+        int(stride[1]),
+        int(padding[0]),
+        int(padding[1]),
+        int(dilation[0]),
+        int(dilation[1]),
+        int(groups),
+        int(offset_groups),
+    )
     scalars = trtp.SymIntExprs(len(values))  # the i32 parameters of ptx.KERNEL_PARAMS, in order
     for i, value in enumerate(values):
         scalars[i] = trtp.SymInt32(value)

@@ -1,4 +1,4 @@
-"""Benchmark cases of sparse_conv2d for `benchmarks/kernels.py` (format: `vfi.kernels.spec.BenchCase`).
+"""Benchmark cases of sparse_conv2d for `vfi.benchmarks.kernels` (format: `vfi.kernels.spec.BenchCase`).
 
 1920x1080, 64 -> 64 channels, 3x3, stride 1, padding 1, bias and fallback, at active fractions
 0.05, 0.1, 0.2, 0.3, 0.5, fp32 and fp16. Masks are coherent blobs (a coarse random grid of 16x16
@@ -53,8 +53,9 @@ def _dense(x, mask, weight, bias, fallback):
     return torch.where(mask, F.conv2d(x, weight, bias, 1, 1, 1), fallback)
 
 
-def cases(height: int = 1080, width: int = 1920, batch: int = 1, channels: int = CHANNELS, fractions=FRACTIONS,
-          dtypes=DTYPES) -> list[BenchCase]:
+def cases(
+    height: int = 1080, width: int = 1920, batch: int = 1, channels: int = CHANNELS, fractions=FRACTIONS, dtypes=DTYPES
+) -> list[BenchCase]:
     """One case per (active fraction, dtype). bytes_moved: x read once, mask read, fallback + out at
     inactive positions and out at active positions (the op's minimum), weights once."""
     from vfi.kernels.sparse_conv2d.flops import sparse_conv2d_flops
@@ -65,11 +66,19 @@ def cases(height: int = 1080, width: int = 1920, batch: int = 1, channels: int =
         for dtype in dtypes:
             size = _BYTES[dtype]
             active = int(pixels * fraction)
-            moved = (pixels * channels + (pixels - active) * 2 * channels + active * channels
-                     + channels * channels * 9 + channels) * size + pixels
-            out.append(BenchCase(op="sparse_conv2d", label=f"{width}x{height} {channels}->{channels} 3x3 "
-                                 f"active={fraction:.2f} vs dense conv", dtype=dtype,
-                                 make_inputs=_make_inputs(batch, channels, height, width, fraction), run=_op,
-                                 baseline=_dense, bytes_moved=moved,
-                                 flops=sparse_conv2d_flops((channels, channels, 3, 3), active, True)))
+            moved = (
+                pixels * channels + (pixels - active) * 2 * channels + active * channels + channels * channels * 9 + channels
+            ) * size + pixels
+            out.append(
+                BenchCase(
+                    op="sparse_conv2d",
+                    label=f"{width}x{height} {channels}->{channels} 3x3 active={fraction:.2f} vs dense conv",
+                    dtype=dtype,
+                    make_inputs=_make_inputs(batch, channels, height, width, fraction),
+                    run=_op,
+                    baseline=_dense,
+                    bytes_moved=moved,
+                    flops=sparse_conv2d_flops((channels, channels, 3, 3), active, True),
+                )
+            )
     return out

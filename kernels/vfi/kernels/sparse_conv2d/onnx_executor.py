@@ -40,10 +40,30 @@ class VfiSparseConv2d(OpRun):
 
     op_domain = "vfi"
 
-    def _run(self, x, mask, weight, bias, fallback, stride=None, padding=None, dilation=None, has_bias=1,
-             has_fallback=1, kernel_shape=None, plugin_namespace=None, plugin_version=None):
+    def _run(
+        self,
+        x,
+        mask,
+        weight,
+        bias,
+        fallback,
+        stride=None,
+        padding=None,
+        dilation=None,
+        has_bias=1,
+        has_fallback=1,
+        kernel_shape=None,
+        plugin_namespace=None,
+        plugin_version=None,
+    ):
         out = sparse_conv2d_numpy(
-            x, mask, weight, bias if has_bias else None, fallback if has_fallback else None,
-            list(stride or (1, 1)), list(padding or (0, 0)), list(dilation or (1, 1)),
+            x,
+            mask,
+            weight,
+            bias if has_bias else None,
+            fallback if has_fallback else None,
+            list(stride or (1, 1)),
+            list(padding or (0, 0)),
+            list(dilation or (1, 1)),
         )
         return (out,)

@@ -25,10 +25,16 @@ PLUGIN_FIELDS = ("kernel_shape", "stride", "padding", "dilation", "has_bias", "h
 
 def plugin_attributes(kernel_shape, stride, padding, dilation, has_bias, has_fallback) -> dict:
     """Node attributes = plugin fields (plus the parser's plugin_namespace / plugin_version)."""
-    return dict(kernel_shape=[int(k) for k in kernel_shape], stride=list(_pair(stride)), padding=list(_pair(padding)),
-                dilation=list(_pair(dilation)),
-                has_bias=int(has_bias), has_fallback=int(has_fallback),
-                plugin_namespace=PLUGIN_NAMESPACE, plugin_version=PLUGIN_VERSION)
+    return dict(
+        kernel_shape=[int(k) for k in kernel_shape],
+        stride=list(_pair(stride)),
+        padding=list(_pair(padding)),
+        dilation=list(_pair(dilation)),
+        has_bias=int(has_bias),
+        has_fallback=int(has_fallback),
+        plugin_namespace=PLUGIN_NAMESPACE,
+        plugin_version=PLUGIN_VERSION,
+    )
 
 
 def lower_tensorrt(x, mask, weight, bias, fallback, stride, padding, dilation):
@@ -40,7 +46,9 @@ def lower_tensorrt(x, mask, weight, bias, fallback, stride, padding, dilation):
         f"{PLUGIN_NAMESPACE}::{OP_TYPE}",
         (x, mask, weight, bias if bias is not None else placeholder, fallback if fallback is not None else placeholder),
         plugin_attributes(weight.shape[2:], stride, padding, dilation, bias is not None, fallback is not None),
-        dtype=x.dtype, shape=(n, weight.shape[0], ho, wo), version=int(PLUGIN_VERSION),
+        dtype=x.dtype,
+        shape=(n, weight.shape[0], ho, wo),
+        version=int(PLUGIN_VERSION),
     )
 
 

@@ -21,9 +21,16 @@ from vfi.kernels.sparse_conv2d.reference import _pair, cpu_gather_conv, output_s
 
 
 @torch.library.custom_op("vfi::sparse_conv2d", mutates_args=())
-def _sparse_conv2d(x: torch.Tensor, mask: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
-                   fallback: Optional[torch.Tensor], stride: list[int], padding: list[int],
-                   dilation: list[int]) -> torch.Tensor:
+def _sparse_conv2d(
+    x: torch.Tensor,
+    mask: torch.Tensor,
+    weight: torch.Tensor,
+    bias: Optional[torch.Tensor],
+    fallback: Optional[torch.Tensor],
+    stride: list[int],
+    padding: list[int],
+    dilation: list[int],
+) -> torch.Tensor:
     return cpu_gather_conv(x, mask, weight, bias, fallback, stride, padding, dilation)
 
 
@@ -58,8 +65,10 @@ def _backward(ctx, grad_out):
     if not wanted:
         return tuple(result)
     with torch.enable_grad():
-        leaves = [t.detach().requires_grad_(i in wanted) if t is not None and i != 1 else t
-                  for i, t in enumerate((x, mask, weight, bias, fallback))]
+        leaves = [
+            t.detach().requires_grad_(i in wanted) if t is not None and i != 1 else t
+            for i, t in enumerate((x, mask, weight, bias, fallback))
+        ]
         out = sparse_conv2d_reference(*leaves, *ctx.geometry)  # the dense masked form
         grads = torch.autograd.grad(out, [leaves[i] for i in wanted], grad_out, allow_unused=True)
     for i, g in zip(wanted, grads):
@@ -76,5 +85,6 @@ _flops.register()
 
 def sparse_conv2d_op(x, mask, weight, bias=None, fallback=None, stride=1, padding=0, dilation=1):
     """Call `torch.ops.vfi.sparse_conv2d` (int or pair geometry accepted)."""
-    return torch.ops.vfi.sparse_conv2d(x, mask, weight, bias, fallback, list(_pair(stride)), list(_pair(padding)),
-                                       list(_pair(dilation)))
+    return torch.ops.vfi.sparse_conv2d(
+        x, mask, weight, bias, fallback, list(_pair(stride)), list(_pair(padding)), list(_pair(dilation))
+    )

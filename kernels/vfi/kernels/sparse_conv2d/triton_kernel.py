@@ -22,10 +22,31 @@ import triton.language as tl
 
 
 @triton.jit
-def _conv_tile(x_ptr, weight_ptr, n, oy, ox, p_ok, co, co_ok, C, H, W,
-               STRIDE_H, STRIDE_W, PAD_H, PAD_W, DIL_H, DIL_W,
-               KH: tl.constexpr, KW: tl.constexpr, HALF: tl.constexpr,
-               BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+def _conv_tile(
+    x_ptr,
+    weight_ptr,
+    n,
+    oy,
+    ox,
+    p_ok,
+    co,
+    co_ok,
+    C,
+    H,
+    W,
+    STRIDE_H,
+    STRIDE_W,
+    PAD_H,
+    PAD_W,
+    DIL_H,
+    DIL_W,
+    KH: tl.constexpr,
+    KW: tl.constexpr,
+    HALF: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+):
     TAPS: tl.constexpr = KH * KW
     k_total = C * TAPS
     acc = tl.zeros((BLOCK_P, BLOCK_N), dtype=tl.float32)
@@ -48,11 +69,31 @@ def _conv_tile(x_ptr, weight_ptr, n, oy, ox, p_ok, co, co_ok, C, H, W,
 
 @triton.jit
 def sparse_conv2d_indexed_kernel(
-    x_ptr, weight_ptr, bias_ptr, index_ptr,
-    NUM_ACTIVE, C, H, W, COUT, HO, WO, STRIDE_H, STRIDE_W, PAD_H, PAD_W, DIL_H, DIL_W,
+    x_ptr,
+    weight_ptr,
+    bias_ptr,
+    index_ptr,
+    NUM_ACTIVE,
+    C,
+    H,
+    W,
+    COUT,
+    HO,
+    WO,
+    STRIDE_H,
+    STRIDE_W,
+    PAD_H,
+    PAD_W,
+    DIL_H,
+    DIL_W,
     out_ptr,
-    KH: tl.constexpr, KW: tl.constexpr, HAS_BIAS: tl.constexpr, HALF: tl.constexpr,
-    BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+    KH: tl.constexpr,
+    KW: tl.constexpr,
+    HAS_BIAS: tl.constexpr,
+    HALF: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
 ):
     p = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
     p_ok = p < NUM_ACTIVE
@@ -63,8 +104,31 @@ def sparse_conv2d_indexed_kernel(
     ox = pos % WO
     co = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
     co_ok = co < COUT
-    acc = _conv_tile(x_ptr, weight_ptr, n, oy, ox, p_ok, co, co_ok, C, H, W,
-                     STRIDE_H, STRIDE_W, PAD_H, PAD_W, DIL_H, DIL_W, KH, KW, HALF, BLOCK_P, BLOCK_N, BLOCK_K)
+    acc = _conv_tile(
+        x_ptr,
+        weight_ptr,
+        n,
+        oy,
+        ox,
+        p_ok,
+        co,
+        co_ok,
+        C,
+        H,
+        W,
+        STRIDE_H,
+        STRIDE_W,
+        PAD_H,
+        PAD_W,
+        DIL_H,
+        DIL_W,
+        KH,
+        KW,
+        HALF,
+        BLOCK_P,
+        BLOCK_N,
+        BLOCK_K,
+    )
     if HAS_BIAS:
         acc += tl.load(bias_ptr + co, mask=co_ok, other=0.0).to(tl.float32)[None, :]
     out_idx = (n[:, None] * COUT + co[None, :]) * hw + (oy * WO + ox)[:, None]
@@ -73,11 +137,33 @@ def sparse_conv2d_indexed_kernel(
 
 @triton.jit
 def sparse_conv2d_dense_kernel(
-    x_ptr, mask_ptr, weight_ptr, bias_ptr, fallback_ptr,
-    N, C, H, W, COUT, HO, WO, STRIDE_H, STRIDE_W, PAD_H, PAD_W, DIL_H, DIL_W,
+    x_ptr,
+    mask_ptr,
+    weight_ptr,
+    bias_ptr,
+    fallback_ptr,
+    N,
+    C,
+    H,
+    W,
+    COUT,
+    HO,
+    WO,
+    STRIDE_H,
+    STRIDE_W,
+    PAD_H,
+    PAD_W,
+    DIL_H,
+    DIL_W,
     out_ptr,
-    KH: tl.constexpr, KW: tl.constexpr, HAS_BIAS: tl.constexpr, HAS_FALLBACK: tl.constexpr,
-    HALF: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+    KH: tl.constexpr,
+    KW: tl.constexpr,
+    HAS_BIAS: tl.constexpr,
+    HAS_FALLBACK: tl.constexpr,
+    HALF: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
 ):
     p = tl.program_id(0) * BLOCK_P + tl.arange(0, BLOCK_P)
     hw = HO * WO
@@ -90,8 +176,31 @@ def sparse_conv2d_dense_kernel(
     co_ok = co < COUT
     acc = tl.zeros((BLOCK_P, BLOCK_N), dtype=tl.float32)
     if tl.max(active.to(tl.int32), axis=0) > 0:  # early exit of inactive tiles: no GEMM
-        acc = _conv_tile(x_ptr, weight_ptr, n, oy, ox, p_ok & active, co, co_ok, C, H, W,
-                         STRIDE_H, STRIDE_W, PAD_H, PAD_W, DIL_H, DIL_W, KH, KW, HALF, BLOCK_P, BLOCK_N, BLOCK_K)
+        acc = _conv_tile(
+            x_ptr,
+            weight_ptr,
+            n,
+            oy,
+            ox,
+            p_ok & active,
+            co,
+            co_ok,
+            C,
+            H,
+            W,
+            STRIDE_H,
+            STRIDE_W,
+            PAD_H,
+            PAD_W,
+            DIL_H,
+            DIL_W,
+            KH,
+            KW,
+            HALF,
+            BLOCK_P,
+            BLOCK_N,
+            BLOCK_K,
+        )
         if HAS_BIAS:
             acc += tl.load(bias_ptr + co, mask=co_ok, other=0.0).to(tl.float32)[None, :]
     out_idx = (n[:, None] * COUT + co[None, :]) * hw + (oy * WO + ox)[:, None]
@@ -119,8 +228,9 @@ def _prepare(x, mask, weight, bias, fallback, stride, padding, dilation):
     return ho, wo, geom, cont(x), cont(mask), cont(weight), cont(bias), cont(fallback)
 
 
-def sparse_conv2d_triton(x, mask, weight, bias=None, fallback=None, stride=1, padding=0, dilation=1,
-                         block_p=64, block_n=None, block_k=16):
+def sparse_conv2d_triton(
+    x, mask, weight, bias=None, fallback=None, stride=1, padding=0, dilation=1, block_p=64, block_n=None, block_k=16
+):
     """Compact the mask with torch ops, then launch the indexed kernel over the active outputs only."""
     import torch
 
@@ -136,16 +246,31 @@ def sparse_conv2d_triton(x, mask, weight, bias=None, fallback=None, stride=1, pa
     meta = _blocks(cout, block_p, block_n, block_k)
     grid = (triton.cdiv(idx.numel(), meta["BLOCK_P"]), triton.cdiv(cout, meta["BLOCK_N"]))
     sparse_conv2d_indexed_kernel[grid](
-        x, weight, bias if bias is not None else x, idx,
-        idx.numel(), cin, h, w, cout, ho, wo, *geom,
+        x,
+        weight,
+        bias if bias is not None else x,
+        idx,
+        idx.numel(),
+        cin,
+        h,
+        w,
+        cout,
+        ho,
+        wo,
+        *geom,
         out,
-        KH=kh, KW=kw, HAS_BIAS=bias is not None, HALF=x.dtype == torch.float16, **meta,
+        KH=kh,
+        KW=kw,
+        HAS_BIAS=bias is not None,
+        HALF=x.dtype == torch.float16,
+        **meta,
     )
     return out
 
 
-def sparse_conv2d_triton_dense(x, mask, weight, bias=None, fallback=None, stride=1, padding=0, dilation=1,
-                               block_p=64, block_n=None, block_k=16):
+def sparse_conv2d_triton_dense(
+    x, mask, weight, bias=None, fallback=None, stride=1, padding=0, dilation=1, block_p=64, block_n=None, block_k=16
+):
     """Launch the tile-skipping kernel that the TensorRT plugin uses (no compaction step)."""
     import torch
 
@@ -158,10 +283,25 @@ def sparse_conv2d_triton_dense(x, mask, weight, bias=None, fallback=None, stride
     meta = _blocks(cout, block_p, block_n, block_k)
     grid = (triton.cdiv(n * ho * wo, meta["BLOCK_P"]), triton.cdiv(cout, meta["BLOCK_N"]))
     sparse_conv2d_dense_kernel[grid](
-        x, mask.view(torch.uint8), weight, bias if bias is not None else x, fallback if fallback is not None else x,
-        n, cin, h, w, cout, ho, wo, *geom,
+        x,
+        mask.view(torch.uint8),
+        weight,
+        bias if bias is not None else x,
+        fallback if fallback is not None else x,
+        n,
+        cin,
+        h,
+        w,
+        cout,
+        ho,
+        wo,
+        *geom,
         out,
-        KH=kh, KW=kw, HAS_BIAS=bias is not None, HAS_FALLBACK=fallback is not None,
-        HALF=x.dtype == torch.float16, **meta,
+        KH=kh,
+        KW=kw,
+        HAS_BIAS=bias is not None,
+        HAS_FALLBACK=fallback is not None,
+        HALF=x.dtype == torch.float16,
+        **meta,
     )
     return out

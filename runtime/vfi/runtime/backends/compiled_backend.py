@@ -2,7 +2,8 @@
 loaded with `torch._inductor.aoti_load_package`.
 
 The package runs on the device kind it was compiled for (recorded in its sidecar, with the torch
-version it needs); `--device` must match. Static packages take smaller frames padded up to their
+version it needs); the device asked for must match, and the package runs at the precision it was
+compiled at. Static packages take smaller frames padded up to their
 size (`artifact.ShapeFitter`).
 """
 
@@ -20,17 +21,19 @@ class CompiledRunner(Runner):
     name = "compiled"
     requires = ("torch", "torch._inductor")
 
-    def __init__(self, model, device: str = "cpu", precision: str = "fp32", threads: int | None = None):
+    def __init__(self, model, device: str = "cpu", precision: str | None = None, threads: int | None = None):
         super().__init__(model, device=device, precision=precision, threads=threads)
         from vfi.runtime.backends.artifact import artifact_kind
 
         if artifact_kind(model) != "aoti-package":
-            raise InputError("the compiled backend runs a package built by `vfi build --target compiled` "
-                             f"(a .pt2 file); got {model!r}")
+            raise InputError(
+                "the compiled backend runs an AOTInductor package (a .pt2 file with its sidecar, "
+                f"`vfi build --target compiled`); got {model!r}",
+                "model",
+            )
         self._package = None
         self._fitter = None
-
-
+        self._spec = None
 
     def _load(self) -> None:
         import torch
@@ -40,19 +43,19 @@ class CompiledRunner(Runner):
         artifact = load_artifact(self.model, "aoti-package")
         built_for = artifact.sidecar.get("device", "cpu")
         if built_for != self.device:
-            raise BackendUnavailable(f"{artifact.path.name} was compiled for {built_for}; run it with --device {built_for}")
+            raise InputError(f"{artifact.path.name} was compiled for {built_for}; run it on device {built_for}", "device")
         if self.device == "cuda" and not torch.cuda.is_available():
-            raise BackendUnavailable("--device cuda requested but no CUDA device is visible; use --device cpu")
-        if self.precision != artifact.sidecar["precision"]:
-            raise BackendUnavailable(f"{artifact.path.name} is a {artifact.sidecar['precision']} package; "
-                                     f"give --precision {artifact.sidecar['precision']} or rebuild it")
+            raise BackendUnavailable("device cuda requested but no CUDA device is visible; use device cpu", "device")
+        self._use_artifact_precision(artifact.precision, artifact.path.name)
         built_torch = artifact.sidecar.get("tools", {}).get("torch")
         if built_torch not in (None, "-") and built_torch.split("+")[0] != torch.__version__.split("+")[0]:
-            raise BackendUnavailable(f"{artifact.path.name} was compiled with torch {built_torch}, this is "
-                                     f"{torch.__version__}; rebuild it with `vfi build --target compiled`")
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
+            raise BackendUnavailable(
+                f"{artifact.path.name} was compiled with torch {built_torch}, this is "
+                f"{torch.__version__}; compile it again here (vfi build --target compiled)"
+            )
+        self._set_torch_threads()
         self.card = artifact.card()
+        self._spec = artifact.graph_spec()
         self._fitter = artifact.fitter()
         self._package = torch._inductor.aoti_load_package(str(artifact.path))
 
@@ -63,14 +66,11 @@ class CompiledRunner(Runner):
     def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
         import torch
 
-        from vfi.runtime.backends.artifact import graph_feeds
-
-        mode = self.card.timestep_mode
+        spec = self._spec
 
         def run(a, b, tt):
-            feeds = graph_feeds(mode, a, b, tt)
             with torch.inference_mode():
-                args = [torch.from_numpy(feeds[n]).to(self.device) for n in ("img0", "img1", "timestep") if n in feeds]
+                args = [torch.from_numpy(value).to(self.device) for value in spec.ordered(spec.feeds(a, b, tt))]
                 return self._package(*args).float().cpu().numpy()
 
         return self._fitter.run(run, img0, img1, t)

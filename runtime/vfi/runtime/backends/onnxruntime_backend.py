@@ -1,19 +1,19 @@
 """The ONNX Runtime backend: the model exported to ONNX on first use, run by an ORT session.
 
 The graph is exported lazily at the first padded frame size `infer` sees (the pipeline pads every
-frame of a clip to the same size) and cached on disk (see `onnx_graph`). One session is kept per
+frame of a clip to the same size) and cached on disk (see `graph_cache`). One session is kept per
 frame size.
 
-A model given as an exported ``.onnx`` path (from `vfi export --flavour portable`) is run as is:
-the card comes from its sidecar, and a static graph takes smaller frames padded up to its size
-(`artifact.ShapeFitter`).
+A model given as an exported ``.onnx`` path (a portable-flavour `vfi export`) is run as is, at
+the precision it was exported with: the card comes from its sidecar, and a static graph takes
+smaller frames padded up to its size (`artifact.ShapeFitter`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from vfi.core.errors import BackendUnavailable
+from vfi.core.errors import BackendUnavailable, InputError
 from vfi.runtime.model_source import load_torch_model, model_fingerprint
 from vfi.runtime.runner import Runner
 
@@ -22,50 +22,59 @@ class OnnxRuntimeRunner(Runner):
     """Runs the model's ONNX export with onnxruntime.
 
     Providers: CPUExecutionProvider for ``device="cpu"``; CUDAExecutionProvider (then CPU for any
-    node it lacks) for ``device="cuda"`` when the installed onnxruntime has it. fp16 is refused:
-    the exported graph is float32 and ORT does not convert it on the fly.
+    node it lacks) for ``device="cuda"`` when the installed onnxruntime has it. A model is exported
+    at fp32, or on CUDA at fp16 (`precisions`); an exported graph runs at its own precision.
     """
 
     name = "onnxruntime"
     requires = ("onnxruntime", "torch")  # torch: graphs are exported on first use
+    precisions = {"cpu": ("fp32",), "cuda": ("fp32", "fp16")}
 
-    def __init__(self, model, device: str = "cpu", precision: str = "fp32", threads: int | None = None):
+    def __init__(self, model, device: str = "cpu", precision: str | None = None, threads: int | None = None):
         super().__init__(model, device=device, precision=precision, threads=threads)
         import onnxruntime as ort
 
+        from vfi.runtime.backends.artifact import artifact_kind
+
         if device == "cuda" and "CUDAExecutionProvider" not in ort.get_available_providers():
             raise BackendUnavailable(
-                "--device cuda requested but this onnxruntime has no CUDAExecutionProvider "
-                "(install onnxruntime-gpu) ; use --device cpu"
+                "device cuda requested but this onnxruntime has no CUDAExecutionProvider (install onnxruntime-gpu); "
+                "use device cpu",
+                "device",
             )
-        if precision == "fp16":
-            raise BackendUnavailable("--precision fp16 is not offered by the onnxruntime backend; use fp32")
+        self._is_artifact = artifact_kind(model) is not None
+        if not self._is_artifact:
+            self._check_model_precision()
         self._module = None
         self._fingerprint = None
         self._artifact = None
         self._fitter = None
-        self._sessions: dict[tuple[int, int], object] = {}
+        self._spec = None
+        self._sessions: dict[tuple, object] = {}
         #: path of the graph each session runs, by padded (height, width)
-        self.graph_paths: dict[tuple[int, int], object] = {}
-
-
+        self.graph_paths: dict[tuple, object] = {}
 
     def _load(self) -> None:
-        from vfi.runtime.backends.artifact import artifact_kind, load_artifact
+        from vfi.runtime.backends.artifact import load_artifact
 
-        if artifact_kind(self.model) is not None:
+        if self._is_artifact:
             artifact = load_artifact(self.model, "onnx")
             if artifact.sidecar.get("flavour") != "portable":
-                raise BackendUnavailable(
+                raise InputError(
                     f"{artifact.path.name} is a {artifact.sidecar.get('flavour')}-flavour graph with vfi plugin nodes that "
-                    "ONNX Runtime cannot run; export with --flavour portable, or build a TensorRT engine from it"
+                    "ONNX Runtime cannot run; export the portable flavour, or build a TensorRT engine from it"
                 )
+            self._use_artifact_precision(artifact.precision, artifact.path.name)
             self._artifact = artifact
             self.card = artifact.card()
             self._fitter = artifact.fitter()
+            self._spec = artifact.graph_spec()
             return
+        from vfi.models.registry import graph_spec
+
         module = load_torch_model(self.model)
         self.card = module.card
+        self._spec = graph_spec(module.card)
         self._module = module
         self._fingerprint = model_fingerprint(module)
 
@@ -80,14 +89,14 @@ class OnnxRuntimeRunner(Runner):
         """The ORT session for padded frames of `height` x `width` (exporting the graph if needed)."""
         import onnxruntime as ort
 
-        from vfi.runtime.backends.onnx_graph import onnx_graph_for
+        from vfi.runtime.backends.graph_cache import onnx_graph_for
 
         key = (height, width) if self._artifact is None else ("artifact", 0)
         if key not in self._sessions:
             if self._artifact is not None:
                 path = self._artifact.path
             else:
-                path = onnx_graph_for(self._module, self._fingerprint, height, width)
+                path = onnx_graph_for(self._module, self._fingerprint, height, width, self.precision)
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             if self.threads is not None:
@@ -100,21 +109,16 @@ class OnnxRuntimeRunner(Runner):
         return self._sessions[key]
 
     def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
-        if self._artifact is not None:
-            from vfi.runtime.backends.artifact import graph_feeds
-
-            session = self.session_for(*img0.shape[-2:])
-            mode = self.card.timestep_mode
-
-            def run(a, b, tt):
-                (frame,) = session.run(["frame"], graph_feeds(mode, a, b, tt))
-                return frame
-
-            return self._fitter.run(run, img0, img1, t)
         session = self.session_for(*img0.shape[-2:])
-        feeds = {"img0": img0, "img1": img1, "timestep": t.reshape(-1, 1, 1, 1)}
-        (frame,) = session.run(["frame"], feeds)
-        return frame
+        outputs = self._spec.output_names
+
+        def run(a, b, tt):
+            (frame,) = session.run(outputs, self._spec.feeds(a, b, tt))
+            return frame
+
+        if self._fitter is not None:
+            return self._fitter.run(run, img0, img1, t)
+        return run(img0, img1, t)
 
     def _close(self) -> None:
         self._sessions.clear()

@@ -11,9 +11,9 @@ The engine's sidecar gives the model card and the profile; frames smaller than a
 are padded up to it (`artifact.ShapeFitter`). Our plugins' kernels are compiled into the plan
 (ahead-of-time plugins), so no Python plugin code runs here.
 
-Runtime library: full TensorRT (`tensorrt`) when it imports, else TensorRT's lean runtime
-(`tensorrt_lean`, all on PyPI: ``pip install -e .[tensorrt-lean]``), which runs only engines built
-with ``vfi build --version-compatible``; the sidecar says how the engine was built, so an engine
+Runtime library (`vfi.core.tensorrt.import_runtime`, shared with the builder): full TensorRT
+(`tensorrt`) when it imports, else TensorRT's lean runtime (`tensorrt_lean`, all on PyPI:
+``pip install -e .[tensorrt-lean]``), which runs only version-compatible engines; the sidecar says how the engine was built, so an engine
 the lean runtime cannot run is refused in one line before TensorRT is asked. A version-compatible
 plan that embeds the lean runtime is loaded with ``engine_host_code_allowed``.
 
@@ -27,23 +27,12 @@ import ctypes
 import numpy as np
 
 from vfi.core.errors import BackendUnavailable, InputError
+from vfi.core.messages import short_error
+from vfi.core.tensorrt import import_runtime
 from vfi.runtime.runner import Runner
 
 SLOTS = 2
 _FLOAT32_BYTES = 4
-
-
-def import_runtime_library():
-    """(module, "full" | "lean"): `tensorrt` if it imports, else `tensorrt_lean`; ImportError / OSError
-    from the last one tried when neither does."""
-    try:
-        import tensorrt
-
-        return tensorrt, "full"
-    except (ImportError, OSError):  # no bindings, or bindings without their libraries
-        import tensorrt_lean
-
-        return tensorrt_lean, "lean"
 
 
 def _check(result):
@@ -119,28 +108,37 @@ class TensorRTRunner(Runner):
 
     name = "tensorrt"
 
-    def __init__(self, model, device: str = "cuda", precision: str = "fp32", threads: int | None = None,
-                 cuda_graphs: bool = False, slots: int = SLOTS):
+    def __init__(
+        self,
+        model,
+        device: str = "cuda",
+        precision: str | None = None,
+        threads: int | None = None,
+        cuda_graphs: bool = False,
+        slots: int = SLOTS,
+    ):
         super().__init__(model, device=device, precision=precision, threads=threads)
         from vfi.runtime.backends.artifact import artifact_kind
 
         if artifact_kind(model) != "tensorrt-engine":
-            raise InputError(f"the tensorrt backend runs an engine built by `vfi build` (.engine / .plan); got {model!r}")
+            raise InputError(
+                f"the tensorrt backend runs an engine built by `vfi build` (.engine / .plan); got {model!r}", "model"
+            )
         if device != "cuda":
-            raise BackendUnavailable("the tensorrt backend runs on --device cuda only")
+            raise InputError("the tensorrt backend runs on device cuda only", "device")
+        if int(slots) < 1:
+            raise InputError(f"slots must be >= 1, got {slots}", "slots")
         self.cuda_graphs = cuda_graphs
-        self.slot_count = max(1, int(slots))
+        self.slot_count = int(slots)
         self._engine = self._runtime = None
         self._slots: list[_Slot] = []
 
     @classmethod
     def is_available(cls) -> tuple[bool, str]:
         try:
-            import_runtime_library()
-        except (ImportError, OSError) as exc:
-            return False, (f"neither tensorrt nor tensorrt_lean can be imported ({type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else ''}); install TensorRT from NVIDIA's package "
-                           "index on a CUDA machine, or the lean runtime: pip install -e '.[tensorrt-lean]'")
+            import_runtime()
+        except BackendUnavailable as exc:
+            return False, str(exc)
         try:
             from cuda.bindings import runtime as cudart
 
@@ -148,7 +146,7 @@ class TensorRTRunner(Runner):
         except ImportError:
             return False, "cuda-python is missing (pip install cuda-bindings)"
         except Exception as exc:  # driver missing or no device: the backend cannot run here
-            return False, f"no usable CUDA device ({type(exc).__name__}: {exc})"
+            return False, f"no usable CUDA device ({short_error(exc, with_type=True)})"
         if count < 1:
             return False, "no CUDA device"
         return True, ""
@@ -156,8 +154,8 @@ class TensorRTRunner(Runner):
     @classmethod
     def version(cls) -> str:
         try:
-            module, library = import_runtime_library()
-        except (ImportError, OSError):
+            module, library = import_runtime()
+        except BackendUnavailable:
             return "-"
         return module.__version__ + (" (lean runtime)" if library == "lean" else "")
 
@@ -165,25 +163,31 @@ class TensorRTRunner(Runner):
         from vfi.runtime.backends.artifact import load_artifact
 
         artifact = load_artifact(self.model, "tensorrt-engine")
-        trt, library = import_runtime_library()
+        trt, library = import_runtime()
         builder = artifact.sidecar.get("builder", {})
         if library == "lean" and not builder.get("version_compatible"):
-            raise BackendUnavailable(f"{artifact.path.name} was not built with --version-compatible, and only TensorRT's lean "
-                                     "runtime is installed here, which runs version-compatible engines alone; rebuild it "
-                                     "with `vfi build --version-compatible` or install full TensorRT")
+            raise BackendUnavailable(
+                f"{artifact.path.name} was not built version-compatible, and only TensorRT's lean "
+                "runtime is installed here, which runs version-compatible engines alone; build it "
+                "again version-compatible or install full TensorRT"
+            )
+        self._use_artifact_precision(artifact.precision, artifact.path.name)
         logger = trt.Logger(trt.Logger.WARNING)
         self._runtime = trt.Runtime(logger)
         if builder.get("version_compatible") and not builder.get("exclude_lean_runtime"):
             self._runtime.engine_host_code_allowed = True  # the plan carries the lean runtime's host code
         self._engine = self._runtime.deserialize_cuda_engine(artifact.path.read_bytes())
         if self._engine is None:
-            raise BackendUnavailable(f"TensorRT {trt.__version__} ({library}) cannot load {artifact.path.name} (built with "
-                                     f"TensorRT {artifact.sidecar['tools'].get('tensorrt')}, or for another GPU); rebuild it here")
+            raise BackendUnavailable(
+                f"TensorRT {trt.__version__} ({library}) cannot load {artifact.path.name} (built with "
+                f"TensorRT {artifact.sidecar['tools'].get('tensorrt')}, or for another GPU); rebuild it here"
+            )
         names = [self._engine.get_tensor_name(i) for i in range(self._engine.num_io_tensors)]
         self._inputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self._outputs = [n for n in names if n not in self._inputs]
         self._slots = [_Slot(self._engine) for _ in range(self.slot_count)]
         self.card = artifact.card()
+        self._spec = artifact.graph_spec()
         self._fitter = artifact.fitter()
 
     def prepare(self, height: int, width: int) -> None:
@@ -209,9 +213,7 @@ class TensorRTRunner(Runner):
         host address and shape of the output."""
         from cuda.bindings import runtime as cudart
 
-        from vfi.runtime.backends.artifact import graph_feeds
-
-        feeds = graph_feeds(self.card.timestep_mode, a, b, tt)
+        feeds = self._spec.feeds(a, b, tt)
         shapes = []
         for name in self._inputs:
             array = feeds[name]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vfi.core.errors import BackendUnavailable
+from vfi.core.errors import BackendUnavailable, InputError
+from vfi.core.precision import PRECISIONS
 from vfi.runtime.model_source import load_torch_model
 from vfi.runtime.runner import Runner
 
@@ -12,8 +13,8 @@ from vfi.runtime.runner import Runner
 class TorchRunner(Runner):
     """Runs the model in PyTorch eager mode.
 
-    fp16 is offered on CUDA only: CPU half-precision convolutions are slow or missing in torch, so
-    asking for them is refused instead of silently running fp32.
+    fp16 is offered on CUDA only (`precisions`): CPU half-precision convolutions are slow or
+    missing in torch, so asking for them is refused instead of silently running fp32.
 
     Options:
         channels_last: keep weights and activations in NHWC memory order (faster convolutions on
@@ -24,34 +25,38 @@ class TorchRunner(Runner):
 
     name = "torch"
     requires = ("torch",)
+    precisions = {"cpu": ("fp32",), "cuda": ("fp32", "fp16")}
 
-    def __init__(self, model, device: str = "cpu", precision: str = "fp32", threads: int | None = None,
-                 channels_last: bool = False, cuda_graphs: bool = False):
+    def __init__(
+        self,
+        model,
+        device: str = "cpu",
+        precision: str | None = None,
+        threads: int | None = None,
+        channels_last: bool = False,
+        cuda_graphs: bool = False,
+    ):
         super().__init__(model, device=device, precision=precision, threads=threads)
         import torch
 
         if device == "cuda" and not torch.cuda.is_available():
             why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA device is visible"
-            raise BackendUnavailable(f"--device cuda requested but {why}; use --device cpu")
-        if precision == "fp16" and device != "cuda":
-            raise BackendUnavailable("--precision fp16 needs --device cuda with the torch backend; use fp32 on CPU")
+            raise BackendUnavailable(f"device cuda requested but {why}; use device cpu", "device")
+        self._check_model_precision()
         if cuda_graphs and device != "cuda":
-            raise BackendUnavailable("CUDA graphs need --device cuda; drop the option on CPU")
+            raise InputError("cuda_graphs needs device cuda; leave it off on cpu", "cuda_graphs", "device")
         self.channels_last = channels_last
         self.cuda_graphs = cuda_graphs
         self._graphs: dict[tuple, tuple] = {}
         self._module = None
 
-
-
     def _load(self) -> None:
         import torch
 
-        if self.threads is not None:
-            torch.set_num_threads(self.threads)
+        self._set_torch_threads()
         module = load_torch_model(self.model)
         self.card = module.card
-        dtype = torch.float16 if self.precision == "fp16" else torch.float32
+        dtype = getattr(torch, PRECISIONS[self.precision].torch_dtype)
         self._module = module.to(device=self.device, dtype=dtype).eval()
         if self.channels_last:
             self._module = self._module.to(memory_format=torch.channels_last)

@@ -18,14 +18,19 @@ from __future__ import annotations
 from torch.utils.data import Dataset
 
 from vfi.core.errors import InputError
+from vfi.core.lazy import LazyRegistry
 
 #: kind -> "module:Class"
-KINDS = {
-    "synthetic": "vfi.train.data.synthetic:SyntheticMotion",
-    "vimeo90k": "vfi.train.data.vimeo90k:Vimeo90K",
-    "video": "vfi.train.data.video:VideoFiles",
-    "frames": "vfi.train.data.frames:FrameFolders",
-}
+KINDS = LazyRegistry(
+    "dataset kind",
+    {
+        "synthetic": "vfi.train.data.synthetic:SyntheticMotion",
+        "vimeo90k": "vfi.train.data.vimeo90k:Vimeo90K",
+        "video": "vfi.train.data.video:VideoFiles",
+        "frames": "vfi.train.data.frames:FrameFolders",
+    },
+    parameter="kind",
+)
 
 
 def build_dataset(
@@ -57,14 +62,9 @@ def build_dataset(
         InputError: unknown kind or option, or a missing / malformed root (the message names the
             file and what was expected).
     """
-    import importlib
     import inspect
 
-    try:
-        module_name, attr = KINDS[kind].split(":")
-    except KeyError:
-        raise InputError(f"unknown dataset kind {kind!r}; known kinds: {', '.join(KINDS)}") from None
-    cls = getattr(importlib.import_module(module_name), attr)
+    cls = KINDS.load(kind)
     common = dict(split=split, crop=crop, arbitrary_t=arbitrary_t, seed=seed, length=length)
     if kind != "synthetic":
         common["root"] = root

@@ -1,4 +1,5 @@
-"""What every dataset kind shares: the sample layout, image reading, split handling, windows.
+"""What every dataset kind shares: the sample layout, split handling, windows (image files are
+found and read by `vfi.core.frames`, in natural name order, as everywhere else).
 
 A dataset kind only says how many items it has and how to read the frames of one item
 (`FrameDataset._frames`); this base class turns them into samples: float32 tensors [3,H,W] in
@@ -18,7 +19,6 @@ from vfi.core.errors import InputError
 from vfi.train.augment import Augment, center_crop, crop_size
 
 SPLITS = ("train", "val")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def check_split(split: str) -> str:
@@ -39,24 +39,6 @@ def make_sample(img0, img1, gt, t: float) -> dict:
     """The sample dict of three frames (arrays [H,W,3] or tensors [3,H,W]) and a timestep."""
     frames = [f if torch.is_tensor(f) else to_tensor(f) for f in (img0, img1, gt)]
     return {"img0": frames[0], "img1": frames[1], "gt": frames[2], "t": torch.tensor(float(t), dtype=torch.float32)}
-
-
-def read_image(path: Path) -> np.ndarray:
-    """An image file as RGB uint8 [H,W,3]; `InputError` naming the file when it can't be read."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: frame file is missing (expected an image there)") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{path}: not a readable image ({exc})") from None
-
-
-def image_files(folder: Path) -> list[Path]:
-    """Image files directly in `folder`, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def windows(n_frames: int, window: int, stride: int) -> list[int]:

@@ -1,7 +1,7 @@
 """Folders of frames: windows of consecutive frames as training samples.
 
 `root` is either one folder of frames (one clip) or a folder whose subfolders are clips; frames are
-the image files of a clip sorted by name. Every clip contributes its windows of `window`
+the image files of a clip in natural name order (``frame2`` before ``frame10``). Every clip contributes its windows of `window`
 consecutive frames, one every `stride` frames (see `vfi.train.data.common.FrameDataset` for which
 frames of a window are the inputs and the target).
 """
@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from vfi.core.errors import InputError
-from vfi.train.data.common import FrameDataset, check_window, image_files, read_image, require_dir, windows
+from vfi.core.frames import IMAGE_SUFFIXES, list_image_files, natural_key, read_image
+from vfi.train.data.common import FrameDataset, check_window, require_dir, windows
 
 
 class FrameFolders(FrameDataset):
@@ -28,16 +29,20 @@ class FrameFolders(FrameDataset):
         check_window(window, stride, arbitrary_t)
         super().__init__(split, crop, arbitrary_t, seed, window, length)
         self.root = require_dir(root, "frames", "a folder of frames (image files) or a folder of such folders")
-        clips = [self.root] if image_files(self.root) else sorted(p for p in self.root.iterdir() if p.is_dir())
+        clips = (
+            [self.root]
+            if list_image_files(self.root)
+            else sorted((p for p in self.root.iterdir() if p.is_dir()), key=natural_key)
+        )
         self.clips: list[list[Path]] = []
         for clip in clips:
-            files = image_files(clip)
+            files = list_image_files(clip)
             if len(files) >= window:
                 self.clips.append(files)
         if not self.clips:
             raise InputError(
                 f"{self.root}: no clip with at least {window} frames; expected image files "
-                f"({', '.join(('png', 'jpg'))}, ...) in it or in its subfolders"
+                f"({', '.join(IMAGE_SUFFIXES)}) in it or in its subfolders"
             )
         self.items = [(c, s) for c, files in enumerate(self.clips) for s in windows(len(files), window, stride)]
 

@@ -1,6 +1,6 @@
 """Procedural training data: photographs moving as layered sprites, exact frames at any t.
 
-Sample `index` is rendered from a random scene (`vfi.train.synthetic_motion.make_training_scene`)
+Sample `index` is rendered from a random scene (`vfi.core.synthetic_scene.make_training_scene`)
 whose generator is seeded by (seed, split, index): the data set needs no files, is identical in
 every process and every epoch, and the val split differs from the train split. The inputs are the
 scene at t = 0 and t = 1, the target the scene rendered at t (0.5, or uniform in [0.05, 0.95]
@@ -16,9 +16,9 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from vfi.core.errors import InputError
+from vfi.core.synthetic_scene import TRAINING_IMAGES, load_texture_bank, make_training_scene
 from vfi.train.augment import crop_size
 from vfi.train.data.common import check_split, make_sample
-from vfi.train.synthetic_motion import TRAINING_IMAGES, load_texture_bank, make_training_scene
 
 DEFAULT_LENGTH = 10_000
 #: Arbitrary-t targets avoid the inputs themselves (t = 0 or 1 teaches nothing).
@@ -84,7 +84,12 @@ class SyntheticMotion(Dataset):
             raise IndexError(index)
         rng = np.random.default_rng([self.seed, _SPLIT_STREAM[self.split], int(index)])
         scene = make_training_scene(
-            self.height, self.width, rng, self.textures(), max_motion=self.max_motion, shapes=self.shapes,
+            self.height,
+            self.width,
+            rng,
+            self.textures(),
+            max_motion=self.max_motion,
+            shapes=self.shapes,
             nonlinear=self.nonlinear,
         )
         t = float(rng.uniform(*T_RANGE)) if self.arbitrary_t else 0.5

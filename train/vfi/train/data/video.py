@@ -1,7 +1,7 @@
 """Video files: windows of consecutive decoded frames as training samples (PyAV).
 
-`root` is a video file or a folder of video files (by suffix: .mp4, .mkv, .avi, .mov, .m4v,
-.webm). Frames are counted when the dataset is built (by demuxing packets, without decoding) and a
+`root` is a video file or a folder of video files (by suffix, `vfi.core.frames.VIDEO_SUFFIXES`;
+natural name order). Frames are counted when the dataset is built (by demuxing packets, without decoding) and a
 video is decoded in full, to RGB uint8, the first time one of its windows is read; the decoded
 frames of the last `cache_videos` videos are kept per process (each data worker has its own
 copy), so memory grows with frame size x frame count x `cache_videos`. For long videos, extract
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from vfi.core.errors import InputError
+from vfi.core.frames import VIDEO_SUFFIXES, natural_key
+from vfi.core.messages import short_error
 from vfi.train.data.common import FrameDataset, check_window, windows
-
-VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm")
 
 
 def _open(path: Path):
@@ -27,7 +27,7 @@ def _open(path: Path):
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable video ({str(exc).splitlines()[0][:200]})") from None
+        raise InputError(f"{path}: not a readable video ({short_error(exc)})") from None
     if not container.streams.video:
         container.close()
         raise InputError(f"{path}: has no video stream")
@@ -52,7 +52,7 @@ def decode_frames(path: Path) -> list[np.ndarray]:
     try:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
     except av.error.FFmpegError as exc:
-        raise InputError(f"{path}: decoding failed ({str(exc).splitlines()[0][:200]})") from None
+        raise InputError(f"{path}: decoding failed ({short_error(exc)})") from None
     finally:
         container.close()
 
@@ -77,9 +77,13 @@ class VideoFiles(FrameDataset):
         if self.root.is_file():
             files = [self.root]
         elif self.root.is_dir():
-            files = sorted(p for p in self.root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            files = sorted(
+                (p for p in self.root.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES), key=natural_key
+            )
         else:
-            raise InputError(f"{self.root}: no such file or folder; dataset kind 'video' expects a video file or a folder of them")
+            raise InputError(
+                f"{self.root}: no such file or folder; dataset kind 'video' expects a video file or a folder of them"
+            )
         if not files:
             raise InputError(f"{self.root}: no video files ({', '.join(VIDEO_SUFFIXES)}) in this folder")
         self.videos = files

@@ -1,10 +1,6 @@
 """Vimeo-90K (Xue et al., 2019): the triplet and septuplet interpolation sets, as distributed.
 
-Layout under `root`::
-
-    tri_trainlist.txt, tri_testlist.txt     one "00001/0001" per line  (triplets)
-    sep_trainlist.txt, sep_testlist.txt     one "00001/0001" per line  (septuplets)
-    sequences/00001/0001/im1.png ... im3.png   (triplet)  or  im1.png ... im7.png  (septuplet)
+The layout is `vfi.core.vimeo90k`'s (the same parser evaluation uses).
 
 The triplet set gives middle frames (t = 0.5: img0 = im1, gt = im2, img1 = im3). With
 ``arbitrary_t=True`` the septuplet set is used: img0 = im1, img1 = im7 and the ground truth im(k+1)
@@ -18,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from vfi.core import vimeo90k
 from vfi.core.errors import InputError
-from vfi.train.data.common import FrameDataset, read_image, require_dir
-
-LAYOUTS = {"triplet": ("tri", 3), "septuplet": ("sep", 7)}
+from vfi.core.frames import read_image
+from vfi.train.data.common import FrameDataset, require_dir
 
 
 class Vimeo90K(FrameDataset):
@@ -33,35 +29,27 @@ class Vimeo90K(FrameDataset):
 
     def __init__(self, root, split="train", crop=256, arbitrary_t=False, seed=0, length=None, layout=None):
         layout = layout or ("septuplet" if arbitrary_t else "triplet")
-        if layout not in LAYOUTS:
-            raise InputError(f"vimeo90k layout must be one of {', '.join(LAYOUTS)}; got {layout!r}")
-        prefix, window = LAYOUTS[layout]
+        if layout not in vimeo90k.LAYOUTS:
+            raise InputError(f"vimeo90k layout must be one of {', '.join(vimeo90k.LAYOUTS)}; got {layout!r}")
+        _, window = vimeo90k.LAYOUTS[layout]
         if arbitrary_t and window < 5:
             raise InputError(
                 "vimeo90k triplets only hold middle frames (t = 0.5); arbitrary-t training needs the "
                 "septuplet set (sep_trainlist.txt, sequences/.../im1..im7.png)"
             )
         super().__init__(split, crop, arbitrary_t, seed, window, length)
-        self.root = require_dir(root, "vimeo90k", f"{prefix}_trainlist.txt, {prefix}_testlist.txt and sequences/")
-        list_file = self.root / f"{prefix}_{'train' if split == 'train' else 'test'}list.txt"
-        if not list_file.is_file():
-            raise InputError(
-                f"{list_file}: missing; a Vimeo-90K {layout} root holds {prefix}_trainlist.txt and "
-                f"{prefix}_testlist.txt listing sequences as '00001/0001'"
-            )
-        names = [line.strip() for line in list_file.read_text().splitlines() if line.strip()]
-        if not names:
-            raise InputError(f"{list_file}: lists no sequences (expected lines like '00001/0001')")
-        self.items = [self.root / "sequences" / name for name in names]
-        first = self.items[0]
+        self.root = require_dir(root, "vimeo90k", vimeo90k.describe(layout))
+        entries = vimeo90k.read_sequences(self.root, layout, "train" if split == "train" else "test")
+        self.items = [folder for _, folder in entries]
+        first_entry, first = entries[0]
         if not first.is_dir():
             raise InputError(
-                f"{first}: missing; {list_file.name} lists {names[0]!r}, expected the folder "
-                f"sequences/{names[0]}/ with im1.png ... im{window}.png"
+                f"{first}: missing; {vimeo90k.list_path(self.root, layout, 'train' if split == 'train' else 'test').name} "
+                f"lists {first_entry!r}, expected the folder sequences/{first_entry}/ with im1.png ... im{window}.png"
             )
 
     def _where(self, item: Path) -> str:
         return str(item)
 
     def _frames(self, item: Path, positions: list[int]) -> list[np.ndarray]:
-        return [read_image(item / f"im{p + 1}.png") for p in positions]
+        return [read_image(vimeo90k.frame_path(item, p)) for p in positions]

@@ -1,13 +1,13 @@
 """Training losses, one idea per module. Each takes tensors and returns a 0-d tensor (mean).
 
-    charbonnier          robust L1: sqrt(d^2 + eps^2)
-    l1                   plain L1 (CAIN)
-    census               census-transform (ternary) loss with soft Hamming distance
-    flow_distillation    IFRNet's task-oriented flow distillation with robustness weights
-    geometry             IFRNet's geometry consistency (census on decoder vs encoder features)
-    texture_consistency  CSPA's texture consistency loss (nearest input patch as the target)
-    ugsp                 UGSP's objective (wraps `UGSP.training_losses`)
-    distance_index       the distance-indexing target D_t from a teacher's flows
+charbonnier          robust L1: sqrt(d^2 + eps^2)
+l1                   plain L1 (CAIN)
+census               census-transform (ternary) loss with soft Hamming distance
+flow_distillation    IFRNet's task-oriented flow distillation with robustness weights
+geometry             IFRNet's geometry consistency (census on decoder vs encoder features)
+texture_consistency  CSPA's texture consistency loss (nearest input patch as the target)
+ugsp                 UGSP's objective (wraps `UGSP.training_losses`)
+distance_index       the distance-indexing target D_t from a teacher's flows
 """
 
 from vfi.train.losses.census import census_loss, census_transform

@@ -17,8 +17,16 @@ import torch
 from vfi.train.losses.charbonnier import charbonnier
 
 
-def ugsp_losses(model, est, gt: torch.Tensor, weights: dict | None = None, self_contrast: float = 0.0,
-                img0: torch.Tensor | None = None, img1: torch.Tensor | None = None, t=None) -> dict:
+def ugsp_losses(
+    model,
+    est,
+    gt: torch.Tensor,
+    weights: dict | None = None,
+    self_contrast: float = 0.0,
+    img0: torch.Tensor | None = None,
+    img1: torch.Tensor | None = None,
+    t=None,
+) -> dict:
     """UGSP's terms for one estimate (made in training mode); ``total`` is their weighted sum.
 
     `weights` override `vfi.models.ugsp.LOSS_WEIGHTS` (keys "uncertainty", "mask_label",
@@ -30,9 +38,7 @@ def ugsp_losses(model, est, gt: torch.Tensor, weights: dict | None = None, self_
         if img0 is None or img1 is None or t is None:
             raise ValueError("the self-contrast term needs img0, img1 and t for the dense pass")
         dense = dense_estimate(model, img0, img1, t)
-        feature_agreement = sum(
-            (pruned - full.detach()).abs().mean() for pruned, full in zip(est.features, dense.features)
-        )
+        feature_agreement = sum((pruned - full.detach()).abs().mean() for pruned, full in zip(est.features, dense.features))
         contrast = charbonnier(dense.frame, gt) + feature_agreement
         terms["self_contrast"] = contrast
         terms["total"] = terms["total"] + self_contrast * contrast

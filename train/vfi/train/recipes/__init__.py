@@ -1,11 +1,11 @@
-"""Training recipes: one TOML file per model family in this folder (``train/recipes/``), holding the paper's settings.
+"""Training recipes: one TOML file per model family in this folder (``train/vfi/train/recipes/``), holding the paper's settings.
 
 A recipe's top-level keys are `vfi.train.config.TrainConfig` fields (``hparams``,
 ``data_options`` and ``objective_weights`` are tables); comments cite where each value comes from.
 `resolve_config` turns ``vfi train MODEL_OR_RECIPE`` plus command-line overrides into a config:
 
 - a recipe name (``ifrnet-s``) or a path to a ``.toml`` file: that recipe;
-- a registered model without its own recipe (``rife-hdv3-fast``): its family's recipe, with
+- a registered model without its own recipe (``rife-4.0-fast``): its family's recipe, with
   ``model`` set to the name given.
 
 TOML is read with the standard library's `tomllib` (Python >= 3.11; on 3.10 the `tomli` package
@@ -79,12 +79,11 @@ def resolve_config(model_or_recipe: str, overrides: dict[str, Any] | None = None
             variant = vm.get_variant(model_or_recipe)
         except InputError:
             raise InputError(
-                f"{model_or_recipe!r} is neither a recipe ({', '.join(names())}) nor a registered model; "
-                "see `vfi models`"
+                f"{model_or_recipe!r} is neither a recipe ({', '.join(names())}) nor a registered model; see `vfi models`"
             ) from None
         family = variant.family
         if recipe_path(family) is None:
-            raise InputError(f"no recipe for family {family!r}; write one (train/recipes/*.toml) and pass its path")
+            raise InputError(f"no recipe for family {family!r}; write one (see train/vfi/train/recipes/*.toml) and pass its path")
         data = load_recipe(family)
         data["model"] = variant.name
     data = apply_overrides(data, overrides or {})
@@ -107,13 +106,13 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` items as overrides; VALUE is read as TOML (numbers, booleans, strings,
+    """``KEY=VALUE`` items (`vfi train --set`) as overrides; VALUE is read as TOML (numbers, booleans, strings,
     arrays), falling back to a plain string. ``a.b=v`` sets key b of table a (e.g.
     ``objective_weights.distill=0.02``)."""
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise InputError(f"--set {item!r}: expected KEY=VALUE")
+            raise InputError(f"set {item!r}: expected KEY=VALUE", "set")
         key, text = (s.strip() for s in item.split("=", 1))
         try:
             value = _toml().loads(f"v = {text}")["v"]
@@ -142,8 +141,9 @@ def resume_config(run_dir: str | Path, overrides: dict[str, Any] | None = None) 
     refused = sorted(k for k in given if k not in RESUME_OVERRIDABLE and data.get(k) != given[k])
     if refused:
         raise InputError(
-            f"--resume continues the run's own settings; these cannot change: {', '.join(refused)} "
-            f"(changeable: {', '.join(RESUME_OVERRIDABLE)})"
+            f"resume continues the run's own settings; these cannot change: {', '.join(refused)} "
+            f"(changeable: {', '.join(RESUME_OVERRIDABLE)})",
+            "resume",
         )
     data.update({k: v for k, v in given.items() if k in RESUME_OVERRIDABLE})
     data["out"] = str(run_dir)

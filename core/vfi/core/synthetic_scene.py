@@ -17,13 +17,13 @@ Sub-pixel positions are rendered by bilinear sampling of the textures and an ana
 anti-aliased edge for the shapes, so motion is smooth and the truth at fractional t is exact for
 this generative model. `make_training_scene` draws the random, non-linear scenes of the
 "synthetic" training data set (`vfi.train.data.synthetic`) from a wider bank of photographs
-(`load_texture_bank`).
+(`load_texture_bank`). It lives in `core` because every stage renders with it: training data,
+export and build parity, scene-cut calibration, the demo and the tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -248,8 +248,20 @@ def make_scene(
 #: Photographs scikit-image ships inside its wheel (no download), used as training textures:
 #: colour photographs first, then greyscale ones (replicated to RGB).
 TRAINING_IMAGES = (
-    "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-    "colorwheel", "brick", "grass", "gravel", "camera", "moon", "coins",
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "colorwheel",
+    "brick",
+    "grass",
+    "gravel",
+    "camera",
+    "moon",
+    "coins",
 )
 #: Textures larger than this (pixels, longer side) are downsampled by an integer factor on load.
 TEXTURE_MAX_SIDE = 512
@@ -350,35 +362,6 @@ def make_training_scene(
     )
 
 
-def write_png_folder(frames, folder: str | Path) -> Path:
-    """Write uint8 frames as ``00000.png``, ``00001.png``, ... into `folder` (created)."""
-    from PIL import Image
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(frames):
-        Image.fromarray(frame).save(folder / f"{index:05d}.png")
-    return folder
-
-
-def write_video(frames, path: str | Path, fps: float = 25.0, crf: int = 18) -> Path:
-    """Write uint8 frames as a video; the codec follows the suffix (`.mkv`/`.avi` lossless FFV1,
-    `.mp4`/`.mov` H.264 at `crf`), as in `vfi.runtime.video_io`."""
-    from vfi.runtime.video_io import VideoWriter
-
-    frames = list(frames)
-    height, width = frames[0].shape[:2]
-    writer = VideoWriter(path, fps, width, height, crf=crf)
-    try:
-        for frame in frames:
-            writer.write(frame)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
-    return Path(path)
-
-
 def drop_frame_example(scene: SyntheticScene, n_frames: int = 7) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The drop-frame benchmark on `scene`: (inputs, truths).
 
@@ -388,9 +371,3 @@ def drop_frame_example(scene: SyntheticScene, n_frames: int = 7) -> tuple[list[n
     inputs = scene.render_clip(range(0, n_frames, 2))
     truths = scene.render_clip(range(1, n_frames - 1, 2))
     return inputs, truths
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Peak signal-to-noise ratio (dB) between two uint8 images (peak 255)."""
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))

@@ -1,9 +1,14 @@
-"""Output that appears complete or not at all.
+"""Output that appears complete or not at all: the one atomic-write routine of the toolkit.
 
-The pipeline writes into a temporary file or folder next to the target (same file system, so the
-final rename is atomic) and renames it into place only on success; on any error the temporary
-output, and any parent folders created for it, are removed. A reader of the target never sees a
-half-written video.
+A writer writes into a temporary file or folder next to the target (same file system, so the
+final rename is atomic) and it is renamed into place only on success; on any error, including
+KeyboardInterrupt, the temporary output and any parent folders created for it are removed. A
+reader of the target never sees a half-written video, checkpoint, graph, engine or sidecar, and a
+failed run leaves nothing behind.
+
+    with AtomicOutput("out.mp4") as out:      # out.temp: where to write
+        write_video(out.temp)
+    atomic_write_bytes("model.engine", plan)  # the same for a buffer in memory
 """
 
 from __future__ import annotations
@@ -13,30 +18,35 @@ import shutil
 import uuid
 from pathlib import Path
 
+#: marks temporary outputs: ``.<stem>.partial-<token><suffix>``
+PARTIAL_MARK = ".partial-"
+
 
 class AtomicOutput:
     """Context manager around a temporary output path.
 
     Args:
         target: the final file or folder.
-        is_folder: True for a frame folder, False for a file.
+        is_folder: True for a folder (a frame folder, a model repository), False for a file.
 
     Attributes:
-        temp: where the writer must write (a file keeps the target's suffix, so format guessing by
-            suffix still works).
+        temp: where the writer must write. A file keeps the target's suffix, so format guessing
+            by suffix (video containers, ``onnx.save``) still works.
 
     On a clean exit the temporary output replaces `target` (an existing file is overwritten; an
     existing folder is moved aside, replaced, then deleted). On an exception it is deleted.
+    Files are made readable like any other file (0644 less the umask), not private.
     """
 
-    def __init__(self, target: str | Path, is_folder: bool):
+    def __init__(self, target: str | os.PathLike, is_folder: bool = False):
         self.target = Path(target)
         self.is_folder = is_folder
         token = uuid.uuid4().hex[:8]
-        self.temp = self.target.parent / f".{self.target.stem}.partial-{token}{'' if is_folder else self.target.suffix}"
+        suffix = "" if is_folder else self.target.suffix
+        self.temp = self.target.parent / f".{self.target.stem}{PARTIAL_MARK}{token}{suffix}"
         self._created_parents: list[Path] = []
 
-    def __enter__(self) -> "AtomicOutput":
+    def __enter__(self) -> AtomicOutput:
         # Create missing parent folders, remembering them so a failed run can take them back.
         missing = []
         parent = self.target.parent
@@ -49,10 +59,14 @@ class AtomicOutput:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.commit()
-        else:
+        if exc_type is not None:
             self.discard()
+            return
+        try:
+            self.commit()
+        except BaseException:
+            self.discard()
+            raise
 
     def commit(self) -> None:
         """Move the finished temporary output to the target."""
@@ -78,3 +92,16 @@ class AtomicOutput:
                 folder.rmdir()
             except OSError:  # not empty: something else was put there meanwhile; leave it
                 break
+
+
+def atomic_write_bytes(path: str | os.PathLike, data) -> Path:
+    """Write `data` (bytes or a buffer) to `path` atomically; returns the path."""
+    with AtomicOutput(path) as out:
+        with open(out.temp, "wb") as handle:
+            handle.write(memoryview(data))
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write `text` (UTF-8) to `path` atomically; returns the path."""
+    return atomic_write_bytes(path, text.encode("utf-8"))

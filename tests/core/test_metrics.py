@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from vfi.benchmarks import metrics
+from vfi.core import metrics
 
 
 def _frames(shape=(24, 20, 3), seed=0):
@@ -93,9 +93,3 @@ def test_frame_average_rounds_down():
     a = np.array([[[1, 2, 255]]], np.uint8)
     b = np.array([[[2, 2, 254]]], np.uint8)
     assert metrics.frame_average(a, b).tolist() == [[[1, 2, 254]]]
-
-
-def test_lpips_is_omitted_with_a_note_when_unavailable():
-    metric, note = metrics.lpips_metric()
-    if metric is None:
-        assert note.startswith("LPIPS omitted")

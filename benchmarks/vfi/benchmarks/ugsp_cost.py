@@ -1,6 +1,6 @@
 """Dense and effective cost of a UGSP forward pass on a real input.
 
-    from vfi.models.ugsp_cost import effective_cost
+    from vfi.benchmarks.ugsp_cost import effective_cost
     report = effective_cost(model, img0, img1, t=0.5)
     report.dense_macs, report.effective_macs, report.active_fractions
 
@@ -55,7 +55,7 @@ class EffectiveCost:
         return {**asdict(self), "saving": self.saving}
 
 
-def _split_macs(counter) -> tuple[int, int]:
+def split_macs(counter) -> tuple[int, int]:
     """(all MACs, MACs of sparse convs) from a FlopCounterMode's global counts."""
     total = sparse = 0
     for op, flops in counter.get_flop_counts().get("Global", {}).items():
@@ -76,7 +76,7 @@ def _count(model, img0, img1, t):
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         est = model.estimate(img0, img1, t)
-    return _split_macs(counter), est
+    return split_macs(counter), est
 
 
 def effective_cost(model, img0: torch.Tensor, img1: torch.Tensor, t=0.5) -> EffectiveCost:

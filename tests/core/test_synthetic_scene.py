@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from vfi.train.synthetic_motion import (
+from vfi.core.frames import write_png_folder
+from vfi.core.metrics import psnr
+from vfi.core.synthetic_scene import (
     Shape,
     SyntheticScene,
     drop_frame_example,
     make_scene,
     procedural_texture,
-    psnr,
-    write_png_folder,
 )
 
 

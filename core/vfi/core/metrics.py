@@ -11,8 +11,9 @@ ground truth, and computes in float64:
   each RGB channel separately and averaged over the channels (not on luma).
 - ``ie``: interpolation error of the Middlebury benchmark (Baker et al., IJCV 2011): mean
   absolute difference over all pixels and RGB channels, on the 0..255 scale.
-- LPIPS (Zhang et al., CVPR 2018) only through `lpips_metric`, when the ``lpips`` package and the
-  weights of its AlexNet backbone are already on this machine (nothing is downloaded).
+
+LPIPS, which needs torch and network weights, is `vfi.benchmarks.lpips`. Every stage that scores
+frames (evaluation, training validation, the demo, export parity) uses these definitions.
 
 `PROTOCOL` holds these choices as data; evaluation results carry it.
 """
@@ -22,6 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from vfi.core.frames import to_uint8  # noqa: F401  (scored frames are rounded by it first)
 
 #: SSIM constants (Wang et al. 2004).
 SSIM_WINDOW = 11
@@ -40,11 +43,6 @@ PROTOCOL = {
     "ssim_colour_space": "RGB (mean over R, G, B), not Y",
     "ie": "mean absolute difference over all pixels and RGB channels on 0..255 (Middlebury IE), averaged over samples",
 }
-
-
-def to_uint8(frame: np.ndarray) -> np.ndarray:
-    """A float frame in [0, 1] (any layout) rounded to the nearest uint8 on 0..255, clipped."""
-    return np.clip(np.rint(np.asarray(frame, np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
 def _check(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -122,46 +120,3 @@ def frame_average(frame0: np.ndarray, frame1: np.ndarray) -> np.ndarray:
 def score(pred: np.ndarray, gt: np.ndarray) -> dict[str, float]:
     """PSNR, SSIM and IE of one uint8 prediction."""
     return {"psnr": psnr(pred, gt), "ssim": ssim(pred, gt), "ie": ie(pred, gt)}
-
-
-class LpipsMetric:
-    """LPIPS (AlexNet variant) on uint8 RGB frames; build with `lpips_metric`."""
-
-    def __init__(self, net):
-        self._net = net
-
-    def __call__(self, pred: np.ndarray, gt: np.ndarray) -> float:
-        import torch
-
-        def tensor(frame):
-            return torch.from_numpy(frame.astype(np.float32) / 127.5 - 1.0).permute(2, 0, 1)[None]
-
-        with torch.inference_mode():
-            return float(self._net(tensor(pred), tensor(gt)).item())
-
-
-def lpips_metric() -> tuple[LpipsMetric | None, str]:
-    """(metric, "") when LPIPS can run offline here, else (None, why it is omitted).
-
-    Needs the ``lpips`` package (which ships its linear layers) and the torchvision AlexNet
-    weights already in the torch hub cache; it never downloads.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("lpips") is None:
-        return None, "LPIPS omitted: the lpips package is not installed"
-    import os
-
-    import torch
-
-    checkpoints = os.path.join(torch.hub.get_dir(), "checkpoints")
-    names = os.listdir(checkpoints) if os.path.isdir(checkpoints) else []
-    if not any(name.startswith("alexnet") for name in names):
-        return None, f"LPIPS omitted: AlexNet backbone weights are not in {checkpoints} (nothing is downloaded)"
-    try:
-        import lpips
-
-        net = lpips.LPIPS(net="alex", verbose=False).eval()
-    except Exception as exc:  # an optional metric: report why it is missing instead of failing the run
-        return None, f"LPIPS omitted: lpips failed to build ({type(exc).__name__}: {exc})"
-    return LpipsMetric(net), ""

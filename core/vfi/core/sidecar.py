@@ -1,9 +1,10 @@
 """The JSON sidecar written next to every exported graph, engine or package.
 
 The sidecar of ``model.onnx`` is ``model.onnx.json`` (the artifact's full name plus ".json", so a
-graph and the engine built from it can share a folder). Runtime backends read it for the model
-card (pad multiple, timestep mode) and the shapes the artifact accepts, through `read_sidecar`
-(`vfi.runtime.backends.artifact`); this module imports only the standard library.
+graph and the engine built from it can share a folder). Exporters and builders write it with
+`write_artifact` (artifact and sidecar appear together or not at all); runtime backends and the
+serving repository read it with `read_sidecar` for the model card (pad multiple, timestep mode),
+the precision and the shapes the artifact accepts. This is the only place that reads or writes it.
 
 Common keys: format, format_version, kind ("onnx" | "tensorrt-engine" | "aoti-package"),
 artifact (file name), created (UTC, ISO 8601), model_card, precision, io_dtype, inputs and outputs
@@ -17,7 +18,11 @@ from __future__ import annotations
 import datetime as _dt
 import importlib.metadata
 import json
+from collections.abc import Callable
 from pathlib import Path
+
+from vfi.core.atomic import AtomicOutput, atomic_write_text
+from vfi.core.errors import InputError
 
 FORMAT = "vfi-artifact"
 FORMAT_VERSION = 1
@@ -52,7 +57,7 @@ def make_sidecar(kind: str, artifact, card, precision: str, inputs: dict, output
         "format_version": FORMAT_VERSION,
         "kind": kind,
         "artifact": Path(artifact).name,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "model_card": dataclasses.asdict(card),
         "precision": precision,
         "io_dtype": "float32",
@@ -63,17 +68,35 @@ def make_sidecar(kind: str, artifact, card, precision: str, inputs: dict, output
     }
 
 
+def sidecar_json(data: dict) -> str:
+    """The sidecar's text (indented JSON, keys in insertion order)."""
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def write_artifact(artifact, sidecar: dict | Callable[[Path], dict], write: Callable[[Path], None]) -> tuple[Path, Path]:
+    """Write an artifact and its sidecar atomically; returns (artifact path, sidecar path).
+
+    `write(temp_path)` writes the artifact to a temporary path next to `artifact` (with the same
+    suffix). `sidecar` is the sidecar, or a function of that temporary path returning it (for
+    figures measured on the written artifact, such as parity). Nothing appears under the final
+    names unless every step succeeds; the artifact is renamed into place first, then its sidecar.
+    """
+    artifact = Path(artifact)
+    with AtomicOutput(sidecar_path(artifact)) as side, AtomicOutput(artifact) as out:
+        write(out.temp)
+        data = sidecar(out.temp) if callable(sidecar) else sidecar
+        side.temp.write_text(sidecar_json(data))
+    return artifact, sidecar_path(artifact)
+
+
 def write_sidecar(artifact, data: dict) -> Path:
-    """Write `data` as the sidecar of `artifact`; returns its path."""
-    path = sidecar_path(artifact)
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    return path
+    """(Re)write the sidecar of an existing `artifact` atomically; returns its path."""
+    return atomic_write_text(sidecar_path(artifact), sidecar_json(data))
 
 
-def read_sidecar(artifact) -> dict:
-    """The sidecar of `artifact`; `InputError` when it is missing or not ours."""
-    from vfi.core.errors import InputError
-
+def read_sidecar(artifact, kind: str | None = None) -> dict:
+    """The sidecar of `artifact`; `InputError` when it is missing, not ours, or (with `kind`) of
+    another artifact kind."""
     path = sidecar_path(artifact)
     if not path.is_file():
         raise InputError(f"{artifact} has no sidecar {path.name}; export it with `vfi export` / `vfi build`")
@@ -83,4 +106,6 @@ def read_sidecar(artifact) -> dict:
         raise InputError(f"sidecar {path} is not valid JSON ({exc})") from None
     if data.get("format") != FORMAT:
         raise InputError(f"{path} is not a vfi artifact sidecar (format {data.get('format')!r})")
+    if kind is not None and data.get("kind") != kind:
+        raise InputError(f"{artifact} is a {data.get('kind')} artifact; expected {kind}")
     return data

@@ -1,0 +1,100 @@
+"""A model wrapped so that its call signature is its graph interface (`vfi.core.graph_spec`).
+
+Every graph made from a model (ONNX export, the ONNX Runtime backend's on-the-fly graphs,
+AOTInductor packages) traces this wrapper, so the interface is the same whoever exports:
+
+    spec = vfi.models.graph_spec(model.card)
+    wrapped = graph_module(model, "fp16")          # img0, img1[, timestep] -> frame
+    args = example_args(spec, batch=1, height=64, width=64)
+
+The boundary stays float32 at every precision: an fp16 graph casts the images to fp16 inside,
+and the frame back, so runners, serving configs and the pipeline see one exchange type (the casts
+cost a few per cent of one convolution). The timestep is handed to the model in fp32; models keep
+their coordinate arithmetic in fp32.
+"""
+
+from __future__ import annotations
+
+from vfi.core.graph_spec import MAX_DYNAMIC_BATCH, MAX_DYNAMIC_SIZE, GraphSpec
+from vfi.core.precision import check_precision
+
+
+def _module_class():
+    import torch
+
+    class GraphModule(torch.nn.Module):
+        """img0, img1[, timestep] -> frame, with the layout and casts described in the module doc."""
+
+        def __init__(self, inner, spec: GraphSpec, compute_dtype):
+            super().__init__()
+            self.inner = inner
+            self.spec = spec
+            self.compute_dtype = compute_dtype
+
+        def forward(self, img0, img1, timestep=None):
+            a = img0.to(self.compute_dtype)
+            b = img1.to(self.compute_dtype)
+            if not self.spec.has_timestep:
+                out = self.inner(a, b)
+            elif self.spec.timestep_mode == "scalar":
+                # [N,1,1,1] on the boundary (broadcastable, the layout engines expect); models take [N].
+                out = self.inner(a, b, timestep.reshape(-1))
+            else:
+                out = self.inner(a, b, timestep)
+            return out.float()
+
+    return GraphModule
+
+
+def graph_module(model, precision: str = "fp32"):
+    """`model` (with ``.card``) wrapped in its graph interface, in eval mode on CPU.
+
+    The wrapped module holds `model` converted to the precision's dtype (the caller's module is
+    converted in place, as `Module.to` does); ``.card`` and ``.spec`` are set on the wrapper.
+    """
+    import torch
+
+    from vfi.models.registry import graph_spec
+
+    dtype = getattr(torch, check_precision(precision).torch_dtype)
+    spec = graph_spec(model.card)
+    inner = model.to(device="cpu", dtype=dtype).eval()
+    wrapped = _module_class()(inner, spec, dtype).eval()
+    wrapped.card = model.card
+    return wrapped
+
+
+def example_args(spec: GraphSpec, batch: int, height: int, width: int, t: float = 0.5) -> tuple:
+    """Example inputs (torch float32, seeded) of the interface, in `spec.input_names` order."""
+    import torch
+
+    feeds = spec.example_inputs(batch, height, width, t=t)
+    return tuple(torch.from_numpy(value) for value in spec.ordered(feeds))
+
+
+def torch_dynamic_shapes(spec: GraphSpec, batch: bool = True, spatial: bool = True, max_size: int = MAX_DYNAMIC_SIZE) -> tuple:
+    """`dynamic_shapes` for `torch.export` / the dynamo exporter, in `spec.input_names` order.
+
+    Height and width are multiples of the pad multiple (``m * Dim``), so the exporter can prove the
+    model's pyramid divisions exact; the batch runs 1..`MAX_DYNAMIC_BATCH`.
+    """
+    import torch
+
+    dims: dict[str, object] = {}
+    if batch:
+        dims["batch"] = torch.export.Dim("batch", min=1, max=MAX_DYNAMIC_BATCH)
+    if spatial:
+        m = spec.pad_multiple
+        top = max(1, max_size // m)
+        if m > 1:
+            dims["height"] = m * torch.export.Dim("height_blocks", min=1, max=top)
+            dims["width"] = m * torch.export.Dim("width_blocks", min=1, max=top)
+        else:
+            dims["height"] = torch.export.Dim("height", min=2, max=max_size)
+            dims["width"] = torch.export.Dim("width", min=2, max=max_size)
+    axes = spec.dynamic_axes(batch=batch, spatial=spatial)
+    shapes = []
+    for name in spec.input_names:
+        entry = {axis: dims[symbol] for axis, symbol in axes[name].items()}
+        shapes.append(entry or None)
+    return tuple(shapes)
