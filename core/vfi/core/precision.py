@@ -5,7 +5,9 @@ stages stays float32 at every precision (frames in [0, 1]), and coordinate arith
 sampling positions, interpolation weights) stays fp32 in every reduced precision.
 
 Each runtime backend declares which precisions it can run, per device (`Runner.precisions`); an
-exporter or builder declares which it can make. The rules are the same everywhere:
+exporter or builder declares which it can make. Reduced precisions run the convolutions (and
+matrix products) reduced and everything else in fp32 (`vfi.models.precision_islands` for torch
+graphs, `vfi.core.openvino` for OpenVINO). The rules are the same everywhere:
 
 * an unknown name is an `InputError`;
 * a known precision that a backend or device cannot provide is `BackendUnavailable`, naming the
@@ -45,6 +47,7 @@ class Precision:
 PRECISIONS: dict[str, Precision] = {
     "fp32": Precision("fp32", "float32", onnx_type=1, bits=32, reduced=False),
     "fp16": Precision("fp16", "float16", onnx_type=10, bits=16, reduced=True),
+    "bf16": Precision("bf16", "bfloat16", onnx_type=16, bits=16, reduced=True),
 }
 DEFAULT_PRECISION = "fp32"
 

@@ -25,7 +25,7 @@ from vfi.core.errors import BackendUnavailable, ExportError, InputError
 
 DEVICES = ("cpu", "cuda")
 #: precisions a package can be compiled at, per device (CPU half convolutions are slow or missing)
-PRECISIONS = {"cpu": ("fp32",), "cuda": ("fp32", "fp16")}
+PRECISIONS = {"cpu": ("fp32",), "cuda": ("fp32", "fp16", "bf16")}
 
 
 @dataclass

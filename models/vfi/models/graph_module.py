@@ -7,10 +7,10 @@ AOTInductor packages) traces this wrapper, so the interface is the same whoever 
     wrapped = graph_module(model, "fp16")          # img0, img1[, timestep] -> frame
     args = example_args(spec, batch=1, height=64, width=64)
 
-The boundary stays float32 at every precision: an fp16 graph casts the images to fp16 inside,
-and the frame back, so runners, serving configs and the pipeline see one exchange type (the casts
-cost a few per cent of one convolution). The timestep is handed to the model in fp32; models keep
-their coordinate arithmetic in fp32.
+The boundary stays float32 at every precision, so runners, serving configs and the pipeline see one
+exchange type. A reduced precision runs the convolutions reduced and everything else in fp32
+(`vfi.models.precision_islands`): flows, sampling positions and interpolation weights never leave
+fp32.
 """
 
 from __future__ import annotations
@@ -25,22 +25,19 @@ def _module_class():
     class GraphModule(torch.nn.Module):
         """img0, img1[, timestep] -> frame, with the layout and casts described in the module doc."""
 
-        def __init__(self, inner, spec: GraphSpec, compute_dtype):
+        def __init__(self, inner, spec: GraphSpec):
             super().__init__()
             self.inner = inner
             self.spec = spec
-            self.compute_dtype = compute_dtype
 
         def forward(self, img0, img1, timestep=None):
-            a = img0.to(self.compute_dtype)
-            b = img1.to(self.compute_dtype)
             if not self.spec.has_timestep:
-                out = self.inner(a, b)
+                out = self.inner(img0, img1)
             elif self.spec.timestep_mode == "scalar":
                 # [N,1,1,1] on the boundary (broadcastable, the layout engines expect); models take [N].
-                out = self.inner(a, b, timestep.reshape(-1))
+                out = self.inner(img0, img1, timestep.reshape(-1))
             else:
-                out = self.inner(a, b, timestep)
+                out = self.inner(img0, img1, timestep)
             return out.float()
 
     return GraphModule
@@ -49,17 +46,20 @@ def _module_class():
 def graph_module(model, precision: str = "fp32"):
     """`model` (with ``.card``) wrapped in its graph interface, in eval mode on CPU.
 
-    The wrapped module holds `model` converted to the precision's dtype (the caller's module is
-    converted in place, as `Module.to` does); ``.card`` and ``.spec`` are set on the wrapper.
+    At a reduced precision the model's convolutions are lowered in place
+    (`vfi.models.precision_islands.low_precision_convs`); ``.card`` and ``.spec`` are set on the
+    wrapper.
     """
     import torch
 
+    from vfi.models.precision_islands import low_precision_convs
     from vfi.models.registry import graph_spec
 
     dtype = getattr(torch, check_precision(precision).torch_dtype)
     spec = graph_spec(model.card)
-    inner = model.to(device="cpu", dtype=dtype).eval()
-    wrapped = _module_class()(inner, spec, dtype).eval()
+    inner = model.to(device="cpu", dtype=torch.float32).eval()
+    low_precision_convs(inner, dtype)
+    wrapped = _module_class()(inner, spec).eval()
     wrapped.card = model.card
     return wrapped
 

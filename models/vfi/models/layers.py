@@ -31,10 +31,15 @@ def timestep_tensor(t, like: torch.Tensor) -> torch.Tensor:
 
 
 def masked_conv(x: torch.Tensor, conv: nn.Conv2d, mask: torch.Tensor | None, fallback=None) -> torch.Tensor:
-    """`conv(x)` computed only where `mask` is set (`fallback`, or 0, elsewhere); dense when mask is None."""
+    """`conv(x)` computed only where `mask` is set (`fallback`, or 0, elsewhere); dense when mask is None.
+
+    The sparse path runs in `x`'s precision: a convolution whose weights were lowered for reduced
+    precision (`vfi.models.precision_islands`) is computed sparse in fp32 (its gathers are
+    coordinate work)."""
     if mask is None:
         return conv(x)
-    return sparse_conv2d(x, mask, conv.weight, conv.bias, fallback, conv.stride, conv.padding, conv.dilation)
+    bias = conv.bias.to(x.dtype) if conv.bias is not None else None
+    return sparse_conv2d(x, mask, conv.weight.to(x.dtype), bias, fallback, conv.stride, conv.padding, conv.dilation)
 
 
 class ConvPReLU(nn.Module):

@@ -13,8 +13,11 @@ from vfi.runtime.runner import Runner
 class TorchRunner(Runner):
     """Runs the model in PyTorch eager mode.
 
-    fp16 is offered on CUDA only (`precisions`): CPU half-precision convolutions are slow or
-    missing in torch, so asking for them is refused instead of silently running fp32.
+    Reduced precisions run the convolutions reduced and everything else in fp32
+    (`vfi.models.precision_islands`). fp16 is offered on CUDA only (`precisions`): CPU
+    half-precision convolutions are slow or missing in torch, so asking for them is refused
+    instead of silently running fp32. bf16 runs on CPU and CUDA; on a CPU without AVX512_BF16 or
+    AMX it is emulated (correct, and slower than fp32).
 
     Options:
         channels_last: keep weights and activations in NHWC memory order (faster convolutions on
@@ -25,7 +28,7 @@ class TorchRunner(Runner):
 
     name = "torch"
     requires = ("torch",)
-    precisions = {"cpu": ("fp32",), "cuda": ("fp32", "fp16")}
+    precisions = {"cpu": ("fp32", "bf16"), "cuda": ("fp32", "fp16", "bf16")}
 
     def __init__(
         self,
@@ -33,10 +36,11 @@ class TorchRunner(Runner):
         device: str = "cpu",
         precision: str | None = None,
         threads: int | None = None,
+        hparams: dict | None = None,
         channels_last: bool = False,
         cuda_graphs: bool = False,
     ):
-        super().__init__(model, device=device, precision=precision, threads=threads)
+        super().__init__(model, device=device, precision=precision, threads=threads, hparams=hparams)
         import torch
 
         if device == "cuda" and not torch.cuda.is_available():
@@ -54,13 +58,16 @@ class TorchRunner(Runner):
         import torch
 
         self._set_torch_threads()
-        module = load_torch_model(self.model)
+        module = load_torch_model(self.model, self.hparams)
         self.card = module.card
-        dtype = getattr(torch, PRECISIONS[self.precision].torch_dtype)
-        self._module = module.to(device=self.device, dtype=dtype).eval()
+        from vfi.models.precision_islands import low_precision_convs
+
+        self._module = module.to(device=self.device, dtype=torch.float32).eval()
+        # Reduced precision in the convolutions only; flows and coordinates stay fp32.
+        low_precision_convs(self._module, getattr(torch, PRECISIONS[self.precision].torch_dtype))
         if self.channels_last:
             self._module = self._module.to(memory_format=torch.channels_last)
-        self._dtype = dtype
+        self._dtype = torch.float32
 
     def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
         import torch
