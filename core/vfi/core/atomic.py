@@ -28,6 +28,8 @@ class AtomicOutput:
     Args:
         target: the final file or folder.
         is_folder: True for a folder (a frame folder, a model repository), False for a file.
+        temp: the temporary path to use (default: a fresh hidden name next to the target); given
+            for a file a writer names itself, such as the ``.bin`` beside an OpenVINO ``.xml``.
 
     Attributes:
         temp: where the writer must write. A file keeps the target's suffix, so format guessing
@@ -38,12 +40,12 @@ class AtomicOutput:
     Files are made readable like any other file (0644 less the umask), not private.
     """
 
-    def __init__(self, target: str | os.PathLike, is_folder: bool = False):
+    def __init__(self, target: str | os.PathLike, is_folder: bool = False, temp: str | os.PathLike | None = None):
         self.target = Path(target)
         self.is_folder = is_folder
         token = uuid.uuid4().hex[:8]
         suffix = "" if is_folder else self.target.suffix
-        self.temp = self.target.parent / f".{self.target.stem}{PARTIAL_MARK}{token}{suffix}"
+        self.temp = Path(temp) if temp is not None else self.target.parent / f".{self.target.stem}{PARTIAL_MARK}{token}{suffix}"
         self._created_parents: list[Path] = []
 
     def __enter__(self) -> AtomicOutput:

@@ -6,11 +6,12 @@ graph and the engine built from it can share a folder). Exporters and builders w
 serving repository read it with `read_sidecar` for the model card (pad multiple, timestep mode),
 the precision and the shapes the artifact accepts. This is the only place that reads or writes it.
 
-Common keys: format, format_version, kind ("onnx" | "tensorrt-engine" | "aoti-package"),
+Common keys: format, format_version, kind ("onnx" | "tensorrt-engine" | "aoti-package" |
+"openvino-ir"),
 artifact (file name), created (UTC, ISO 8601), model_card, precision, io_dtype, inputs and outputs
 (name -> shape; a string entry is a symbolic dimension), tools (name -> version). Kind-specific
 keys: flavour, opset, simplifier, plugins, parity (onnx); profiles, builder options, plugins
-(tensorrt-engine); device, dynamic (aoti-package).
+(tensorrt-engine); device, dynamic (aoti-package); islands, openvino, parity (openvino-ir).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from vfi.core.errors import InputError
 
 FORMAT = "vfi-artifact"
 FORMAT_VERSION = 1
-KINDS = ("onnx", "tensorrt-engine", "aoti-package")
+KINDS = ("onnx", "tensorrt-engine", "aoti-package", "openvino-ir")
 
 
 def sidecar_path(artifact) -> Path:
@@ -73,16 +74,27 @@ def sidecar_json(data: dict) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
-def write_artifact(artifact, sidecar: dict | Callable[[Path], dict], write: Callable[[Path], None]) -> tuple[Path, Path]:
+def write_artifact(
+    artifact, sidecar: dict | Callable[[Path], dict], write: Callable[[Path], None], companions: tuple[str, ...] = ()
+) -> tuple[Path, Path]:
     """Write an artifact and its sidecar atomically; returns (artifact path, sidecar path).
 
     `write(temp_path)` writes the artifact to a temporary path next to `artifact` (with the same
     suffix). `sidecar` is the sidecar, or a function of that temporary path returning it (for
-    figures measured on the written artifact, such as parity). Nothing appears under the final
-    names unless every step succeeds; the artifact is renamed into place first, then its sidecar.
+    figures measured on the written artifact, such as parity). `companions` are suffixes of files
+    the writer puts beside the temporary path by itself (".bin" beside an OpenVINO ".xml"); they
+    are committed or removed with it. Nothing appears under the final names unless every step
+    succeeds; the artifact is renamed into place first, then its sidecar.
     """
+    from contextlib import ExitStack
+
     artifact = Path(artifact)
-    with AtomicOutput(sidecar_path(artifact)) as side, AtomicOutput(artifact) as out:
+    with ExitStack() as stack:
+        side = stack.enter_context(AtomicOutput(sidecar_path(artifact)))
+        out = AtomicOutput(artifact)
+        for suffix in companions:  # entered before the artifact, so committed after it
+            stack.enter_context(AtomicOutput(artifact.with_suffix(suffix), temp=out.temp.with_suffix(suffix)))
+        stack.enter_context(out)
         write(out.temp)
         data = sidecar(out.temp) if callable(sidecar) else sidecar
         side.temp.write_text(sidecar_json(data))

@@ -185,7 +185,7 @@ class IFRNet(nn.Module):
             raise InputError(f"IFRNet first_kernel must be an odd size; got {first_kernel}")
         mantissa, _ = math.frexp(flow_scale)
         if not (0 < flow_scale <= 1 and mantissa == 0.5):
-            raise InputError(f"IFRNet flow_scale must be a power of two <= 1 (1, 0.5, 0.25, ...); got {flow_scale}")
+            raise InputError(f"IFRNet flow_scale must be a power of two <= 1 (1, 0.5, 0.25, ...); got {flow_scale}", "flow_scale")
         if timestep_mode not in SUPPORTED_TIMESTEP_MODES:
             raise InputError(f"IFRNet timestep_mode must be one of {', '.join(SUPPORTED_TIMESTEP_MODES)}; got {timestep_mode!r}")
         self.widths = widths

@@ -237,7 +237,8 @@ class RIFE(nn.Module):
         for s in self.scales:
             if not _is_power_of_two(s):
                 raise InputError(
-                    f"RIFE 4.0 block scales / flow_scale must be powers of two (flow_scale 0.25, 0.5, 1, 2, 4); got {self.scales}"
+                    f"RIFE 4.0 block scales / flow_scale must be powers of two (flow_scale 0.25, 0.5, 1, 2, 4); got {self.scales}",
+                    "flow_scale",
                 )
         #: Threshold (pixels) of the large-motion branch; an attribute so tests can force the branch.
         self.large_motion_threshold = LARGE_MOTION_THRESHOLD

@@ -25,20 +25,28 @@ def describe(model: ModelSpec) -> str:
     return getattr(card, "variant", type(model).__name__)
 
 
-def load_torch_model(model: ModelSpec):
+def load_torch_model(model: ModelSpec, hparams: dict | None = None):
     """An eval-mode torch module with ``.card`` for `model`.
 
     Names and paths go through `vfi.models.load` (which raises `WeightsMissing` or
-    `CheckpointError`). A module passed in is used as is (put in eval mode); it must carry a
-    `vfi.models.ModelCard` in ``.card`` so the pipeline knows its pad multiple and timestep mode.
+    `CheckpointError`), with `hparams` overriding hyper-parameters that do not change the weights
+    (RIFE's ``flow_scale``, ``mode``). A module passed in is used as is (put in eval mode); it must
+    carry a `vfi.models.ModelCard` in ``.card`` so the pipeline knows its pad multiple and timestep
+    mode, and takes no `hparams`.
     """
     import vfi.models
+    from vfi.core.errors import InputError
     from vfi.models.card import ModelCard
 
     if isinstance(model, (str, os.PathLike)):
-        return vfi.models.load(model)
+        return vfi.models.load(model, **(hparams or {}))
     if not isinstance(getattr(model, "card", None), ModelCard):
         raise TypeError("a model object passed to a runner must carry a vfi.models.ModelCard in .card")
+    if hparams:
+        raise InputError(
+            f"hyper-parameters {', '.join(hparams)} apply to a model loaded by name or checkpoint, not to a module passed in",
+            "hparams",
+        )
     return model.eval()
 
 

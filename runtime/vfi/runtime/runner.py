@@ -41,6 +41,9 @@ class Runner:
             refused (`vfi.core.precision.artifact_precision`).
         threads: intra-op CPU threads, or None for the library's default. A runner that changes a
             process-wide thread setting restores it when it closes.
+        hparams: hyper-parameters overriding the model's when it is loaded by name or checkpoint
+            (those that leave the weights' shapes alone, e.g. RIFE's ``flow_scale``); a built
+            artifact has its own, fixed in the graph, and refuses them.
 
     Attributes:
         card: the model card (available after `load`).
@@ -51,10 +54,19 @@ class Runner:
     name = "base"
     #: modules the backend imports; the first one's version is the backend's version
     requires: tuple[str, ...] = ()
+    #: how this backend came to be used (`create_runner` says "auto: ..." when it picked it)
+    backend_choice = "asked for"
     #: device -> precisions the backend runs a model at (artifacts run at their own)
     precisions: dict[str, tuple[str, ...]] = {"cpu": ("fp32",), "cuda": ("fp32",)}
 
-    def __init__(self, model: ModelSpec, device: str = "cpu", precision: str | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        model: ModelSpec,
+        device: str = "cpu",
+        precision: str | None = None,
+        threads: int | None = None,
+        hparams: dict | None = None,
+    ):
         if device not in DEVICES:
             raise InputError(f"device {device!r} is unknown; choose one of {', '.join(DEVICES)}", "device")
         if precision is not None:
@@ -67,6 +79,7 @@ class Runner:
         self.requested_precision = precision
         self.precision = precision or DEFAULT_PRECISION
         self.threads = threads
+        self.hparams = dict(hparams or {})
         self.card = None
         self.timings = RunningStats()
         self._loaded = False
@@ -78,8 +91,18 @@ class Runner:
         require_supported(self.precision, self.precisions.get(self.device, ()), f"the {self.name} backend on {self.device}")
 
     def _use_artifact_precision(self, built: str, artifact_name: str) -> None:
-        """Run at the artifact's precision `built` (see `vfi.core.precision.artifact_precision`)."""
+        """Run at the artifact's precision `built` (see `vfi.core.precision.artifact_precision`);
+        also refuses `hparams`, which a built graph has fixed."""
         self.precision = artifact_precision(self.requested_precision, built, artifact_name)
+        self._refuse_hparams(artifact_name)
+
+    def _refuse_hparams(self, artifact_name: str) -> None:
+        if self.hparams:
+            raise InputError(
+                f"{artifact_name} was built with its hyper-parameters fixed; build it again with "
+                f"{', '.join(f'{k}={v}' for k, v in self.hparams.items())} instead",
+                *self.hparams,
+            )
 
     def _set_torch_threads(self) -> None:
         """Apply `threads` to torch's intra-op pool, remembering the previous value for `close`."""

@@ -19,12 +19,13 @@ BACKENDS = LazyRegistry(
         "onnxruntime": "vfi.runtime.backends.onnxruntime_backend:OnnxRuntimeRunner",
         "tensorrt": "vfi.runtime.backends.tensorrt_backend:TensorRTRunner",
         "compiled": "vfi.runtime.backends.compiled_backend:CompiledRunner",
+        "openvino": "vfi.runtime.backends.openvino_backend:OpenVINORunner",
     },
     parameter="backend",
 )
 
 #: arguments every runner takes (see `vfi.runtime.runner.Runner`)
-COMMON_ARGUMENTS = ("model", "device", "precision", "threads")
+COMMON_ARGUMENTS = ("model", "device", "precision", "threads", "hparams")
 
 
 def names() -> list[str]:
@@ -43,11 +44,72 @@ def backend_options(cls) -> tuple[str, ...]:
     return tuple(name for name in parameters if name != "self" and name not in COMMON_ARGUMENTS)
 
 
-def create_runner(backend: str, model, device: str = "cpu", precision: str | None = None, threads: int | None = None, **options):
+#: what `backend="auto"` tries, in order, for a model (name, checkpoint or module) per device;
+#: the first one that is available here is used. (tensorrt and compiled run built artifacts only.)
+AUTO_MODEL_BACKENDS = {"cpu": ("openvino", "torch"), "cuda": ("torch",)}
+#: the backends that run each kind of built artifact, in order of preference per device
+AUTO_ARTIFACT_BACKENDS = {
+    "onnx": {"cpu": ("openvino", "onnxruntime"), "cuda": ("onnxruntime",)},
+    "tensorrt-engine": {"cpu": ("tensorrt",), "cuda": ("tensorrt",)},
+    "aoti-package": {"cpu": ("compiled",), "cuda": ("compiled",)},
+    "openvino-ir": {"cpu": ("openvino",), "cuda": ("openvino",)},
+}
+
+
+def resolve_device(device: str) -> str:
+    """`device`, or for "auto" "cuda" when torch sees a CUDA device, else "cpu".
+
+    Raises:
+        InputError: a device name that is neither "auto" nor one of `vfi.runtime.runner.DEVICES`.
+    """
+    from vfi.runtime.runner import DEVICES
+
+    if device != "auto":
+        if device not in DEVICES:
+            raise InputError(f"device {device!r} is unknown; choose auto or one of {', '.join(DEVICES)}", "device")
+        return device
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_backend(backend: str, model, device: str) -> tuple[str, str]:
+    """(backend name, why it was chosen): `backend` itself, or for "auto" the first available one
+    of `AUTO_MODEL_BACKENDS` / `AUTO_ARTIFACT_BACKENDS` for `model` on `device`."""
+    from vfi.runtime.backends.artifact import artifact_kind
+
+    if backend != "auto":
+        return backend, "asked for"
+    kind = artifact_kind(model)
+    candidates = AUTO_ARTIFACT_BACKENDS[kind].get(device, ()) if kind else AUTO_MODEL_BACKENDS.get(device, ())
+    reasons = []
+    for name in candidates:
+        ok, reason = runner_class(name).is_available()
+        if ok:
+            skipped = f" ({'; '.join(reasons)})" if reasons else ""
+            return name, f"auto: first available of {', '.join(candidates)} for {kind or 'a model'} on {device}{skipped}"
+        reasons.append(f"{name}: {reason}")
+    raise BackendUnavailable(f"no backend can run {kind or 'this model'} on {device}: " + "; ".join(reasons))
+
+
+def create_runner(
+    backend: str,
+    model,
+    device: str = "cpu",
+    precision: str | None = None,
+    threads: int | None = None,
+    hparams: dict | None = None,
+    **options,
+):
     """A runner (not yet loaded) for `model` on `backend`.
 
-    `options` are backend-specific keyword arguments (e.g. ``channels_last``, ``cuda_graphs`` for
-    torch; ``cuda_graphs`` for tensorrt), checked against the ones the backend declares.
+    `backend` "auto" and `device` "auto" pick by `resolve_backend` / `resolve_device`; the runner
+    says what was picked and why in ``backend_choice``. `options` are backend-specific keyword
+    arguments (e.g. ``channels_last``, ``cuda_graphs`` for torch; ``requests`` for openvino), checked
+    against the ones the backend declares; with "auto" only those the chosen backend declares are
+    passed on. `hparams` override the model's hyper-parameters (e.g. ``{"flow_scale": 0.5}``).
 
     Raises:
         InputError: an unknown backend, device or precision name, or an option the backend does
@@ -55,12 +117,19 @@ def create_runner(backend: str, model, device: str = "cpu", precision: str | Non
         BackendUnavailable: the backend, device or precision cannot run on this machine (with
             the reason).
     """
-    cls = runner_class(backend)
-    unknown = sorted(set(options) - set(backend_options(cls)))
+    device = resolve_device(device)
+    name, why = resolve_backend(backend, model, device)
+    cls = runner_class(name)
+    declared = backend_options(cls)
+    if backend == "auto":
+        options = {k: v for k, v in options.items() if k in declared}
+    unknown = sorted(set(options) - set(declared))
     if unknown:
-        offered = ", ".join(backend_options(cls)) or "none"
-        raise InputError(f"backend {backend!r} does not take option(s) {', '.join(unknown)}; its options: {offered}")
+        offered = ", ".join(declared) or "none"
+        raise InputError(f"backend {name!r} does not take option(s) {', '.join(unknown)}; its options: {offered}")
     ok, reason = cls.is_available()
     if not ok:
-        raise BackendUnavailable(f"backend {backend!r} is unavailable: {reason}")
-    return cls(model, device=device, precision=precision, threads=threads, **options)
+        raise BackendUnavailable(f"backend {name!r} is unavailable: {reason}")
+    runner = cls(model, device=device, precision=precision, threads=threads, hparams=hparams, **options)
+    runner.backend_choice = why
+    return runner

@@ -22,7 +22,13 @@ from vfi.core.errors import InputError
 from vfi.core.padding import crop_to, pad_to_size
 from vfi.core.sidecar import read_sidecar
 
-SUFFIXES = {".onnx": "onnx", ".engine": "tensorrt-engine", ".plan": "tensorrt-engine", ".pt2": "aoti-package"}
+SUFFIXES = {
+    ".onnx": "onnx",
+    ".engine": "tensorrt-engine",
+    ".plan": "tensorrt-engine",
+    ".pt2": "aoti-package",
+    ".xml": "openvino-ir",
+}
 
 
 def artifact_kind(model) -> str | None:

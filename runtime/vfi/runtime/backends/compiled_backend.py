@@ -21,8 +21,10 @@ class CompiledRunner(Runner):
     name = "compiled"
     requires = ("torch", "torch._inductor")
 
-    def __init__(self, model, device: str = "cpu", precision: str | None = None, threads: int | None = None):
-        super().__init__(model, device=device, precision=precision, threads=threads)
+    def __init__(
+        self, model, device: str = "cpu", precision: str | None = None, threads: int | None = None, hparams: dict | None = None
+    ):
+        super().__init__(model, device=device, precision=precision, threads=threads, hparams=hparams)
         from vfi.runtime.backends.artifact import artifact_kind
 
         if artifact_kind(model) != "aoti-package":

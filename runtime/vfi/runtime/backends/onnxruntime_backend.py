@@ -30,8 +30,10 @@ class OnnxRuntimeRunner(Runner):
     requires = ("onnxruntime", "torch")  # torch: graphs are exported on first use
     precisions = {"cpu": ("fp32",), "cuda": ("fp32", "fp16")}
 
-    def __init__(self, model, device: str = "cpu", precision: str | None = None, threads: int | None = None):
-        super().__init__(model, device=device, precision=precision, threads=threads)
+    def __init__(
+        self, model, device: str = "cpu", precision: str | None = None, threads: int | None = None, hparams: dict | None = None
+    ):
+        super().__init__(model, device=device, precision=precision, threads=threads, hparams=hparams)
         import onnxruntime as ort
 
         from vfi.runtime.backends.artifact import artifact_kind
@@ -72,7 +74,7 @@ class OnnxRuntimeRunner(Runner):
             return
         from vfi.models.registry import graph_spec
 
-        module = load_torch_model(self.model)
+        module = load_torch_model(self.model, self.hparams)
         self.card = module.card
         self._spec = graph_spec(module.card)
         self._module = module

@@ -114,10 +114,11 @@ class TensorRTRunner(Runner):
         device: str = "cuda",
         precision: str | None = None,
         threads: int | None = None,
+        hparams: dict | None = None,
         cuda_graphs: bool = False,
         slots: int = SLOTS,
     ):
-        super().__init__(model, device=device, precision=precision, threads=threads)
+        super().__init__(model, device=device, precision=precision, threads=threads, hparams=hparams)
         from vfi.runtime.backends.artifact import artifact_kind
 
         if artifact_kind(model) != "tensorrt-engine":
