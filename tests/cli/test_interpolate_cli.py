@@ -136,7 +136,7 @@ def test_missing_weights(clip, tmp_path, capsys, monkeypatch):
     "option,pattern",
     [
         (["--backend", "nope"], "--backend 'nope' is unknown"),
-        (["--precision", "fp16"], "fp16"),
+        (["--backend", "torch", "--precision", "fp16"], "precision fp16 is not offered by the torch backend on cpu"),
         (["--device", "tpu"], "--device 'tpu' is unknown"),
     ],
 )

@@ -12,8 +12,13 @@ def bench_command(
     models: str = typer.Option("rife-4.0", "--models", help="Comma-separated model names, or 'all' (every registered model)."),
     backends: str = typer.Option("torch", "--backends", help="Comma-separated runtime backends (e.g. torch,onnxruntime)."),
     resolution: str = typer.Option("720x1280", "--resolution", help="Frame size HxW in pixels; comma-separated for several."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32 or fp16; comma-separated for both."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 or fp16 (what each backend offers: `vfi doctor`); comma-separated for several."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    flow_scales: Optional[str] = typer.Option(
+        None,
+        "--flow-scales",
+        help="RIFE flow scales to measure, comma-separated (e.g. 1,0.5); default: each model's own.",
+    ),
     runs: int = typer.Option(20, "--runs", help="Timed calls per row (median, p90, p99 over these)."),
     warmup: int = typer.Option(3, "--warmup", help="Untimed calls before the timed ones."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU intra-op threads (default: every usable core, fixed)."),
@@ -30,6 +35,7 @@ def bench_command(
         BenchConfig,
         bench_table,
         compare_table,
+        parse_flow_scales,
         parse_list,
         parse_resolutions,
         resolve_models,
@@ -48,6 +54,7 @@ def bench_command(
         runs=runs,
         warmup=warmup,
         threads=threads,
+        flow_scales=parse_flow_scales(flow_scales),
     )
     baseline = read_json(compare, "vfi-bench") if compare is not None else None  # fail before measuring
     with progress_bar("bench", "calls", enabled=False if quiet else None) as progress:

@@ -1,5 +1,5 @@
-"""`vfi build`: an engine from an exported graph (TensorRT), or a compiled package from a model
-(AOTInductor)."""
+"""`vfi build`: an engine from an exported graph (TensorRT), a compiled package from a model
+(AOTInductor), or an OpenVINO IR from a model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Optional
 
 import typer
 
-TARGETS = ("tensorrt", "compiled")
+TARGETS = ("tensorrt", "compiled", "openvino")
+#: output suffix -> target
+SUFFIX_TARGETS = {".engine": "tensorrt", ".plan": "tensorrt", ".pt2": "compiled", ".xml": "openvino"}
 #: library parameters (`BuildOptions`, `CompiledOptions`) whose flag is not their own name
 PARAMETER_FLAGS = {
     "workspace_mb": "--workspace",
@@ -22,12 +24,17 @@ PARAMETER_FLAGS = {
 
 def build_command(
     source: str = typer.Argument(
-        ..., help="tensorrt: an exported .onnx (with its sidecar). compiled: a model name or .safetensors checkpoint."
+        ..., help="tensorrt: an exported .onnx (with its sidecar). compiled, openvino: a model name or .safetensors checkpoint."
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="Engine (.engine / .plan) or package (.pt2) to write; sidecar OUTPUT.json."
+        ...,
+        "--output",
+        "-o",
+        help="Engine (.engine / .plan), package (.pt2) or OpenVINO IR (.xml + .bin) to write; sidecar OUTPUT.json.",
     ),
-    target: Optional[str] = typer.Option(None, "--target", help="tensorrt or compiled (default: from the output suffix)."),
+    target: Optional[str] = typer.Option(
+        None, "--target", help="tensorrt, compiled or openvino (default: from the output suffix)."
+    ),
     min_shape: Optional[str] = typer.Option(None, "--min", help="tensorrt: smallest input NxHxW (or HxW) of the profile."),
     opt_shape: Optional[str] = typer.Option(None, "--opt", help="tensorrt: size the engine is tuned for (default --max)."),
     max_shape: Optional[str] = typer.Option(None, "--max", help="tensorrt: largest input NxHxW (or HxW) of the profile."),
@@ -45,11 +52,20 @@ def build_command(
     ),
     hardware_compat: str = typer.Option("none", "--hardware-compat", help="tensorrt: none, ampere+ or same-cc."),
     opt_level: Optional[int] = typer.Option(None, "--opt-level", help="tensorrt: builder optimisation level 0..5."),
-    shape: Optional[str] = typer.Option(None, "--shape", help="compiled: static frame size HxW (multiples of the pad)."),
-    dynamic: bool = typer.Option(False, "--dynamic", help="compiled: symbolic batch, height and width."),
-    batch: int = typer.Option(1, "--batch", help="compiled: static batch size."),
+    shape: Optional[str] = typer.Option(
+        None, "--shape", help="compiled, openvino: static frame size HxW (multiples of the pad)."
+    ),
+    dynamic: bool = typer.Option(False, "--dynamic", help="compiled, openvino: symbolic batch, height and width."),
+    batch: int = typer.Option(1, "--batch", help="compiled, openvino: static batch size."),
     device: str = typer.Option("cpu", "--device", help="compiled: cpu or cuda (the package runs only there)."),
-    precision: str = typer.Option("fp32", "--precision", help="compiled: fp32, or fp16 (cuda only)."),
+    precision: str = typer.Option(
+        "fp32", "--precision", help="compiled: fp32, or fp16/bf16 (cuda). openvino: fp32, bf16, fp16 (where this CPU runs them)."
+    ),
+    islands: bool = typer.Option(
+        True,
+        "--islands/--no-islands",
+        help="openvino: keep coordinate arithmetic in fp32 at reduced precision (off: for measurements).",
+    ),
     validate: bool = typer.Option(
         True,
         "--validate/--no-validate",
@@ -62,13 +78,15 @@ def build_command(
     (strongly typed: the graph's types set the precision; our plugins are registered first).
     --target compiled: an AOTInductor package (.pt2) from `torch.export` of the model, loaded by
     the `compiled` runtime backend.
+    --target openvino: an OpenVINO IR (.xml + .bin), reduced precisions with fp32 coordinate
+    islands, checked against torch on rendered frames; run by the `openvino` backend.
     """
     from vfi.core.errors import InputError
 
     if target is None:
-        target = "compiled" if output.suffix == ".pt2" else "tensorrt" if output.suffix in (".engine", ".plan") else None
+        target = SUFFIX_TARGETS.get(output.suffix)
         if target is None:
-            raise InputError(f"cannot tell the target from {output.name}; name it .engine/.plan or .pt2, or give --target")
+            raise InputError(f"cannot tell the target from {output.name}; name it .engine/.plan, .pt2 or .xml, or give --target")
     if target not in TARGETS:
         raise InputError(f"--target {target!r}: choose one of {', '.join(TARGETS)}")
     if target == "tensorrt":
@@ -90,15 +108,29 @@ def build_command(
         )
         path, side = build_engine(Path(source), output, options)
     else:
-        if Path(source).suffix in (".onnx", ".engine", ".plan"):
+        if Path(source).suffix in (".onnx", ".engine", ".plan", ".xml", ".pt2"):
             raise InputError(
-                f"--target compiled builds from the torch model, not from {Path(source).suffix}; "
+                f"--target {target} builds from the torch model, not from {Path(source).suffix}; "
                 "give the model name or .safetensors checkpoint"
             )
-        from vfi.export.compiled_builder import CompiledOptions, build_compiled
         from vfi.export.shapes import parse_size
 
         size = parse_size(shape, "shape") if shape else None
+    if target == "openvino":
+        from vfi.export.openvino_builder import OpenVINOOptions, build_openvino
+
+        options = OpenVINOOptions(
+            shape=(size.height, size.width) if size else None,
+            dynamic=dynamic,
+            batch=batch,
+            precision=precision,
+            islands=islands,
+            validate=validate,
+        )
+        path, side = build_openvino(source, output, options)
+    elif target == "compiled":
+        from vfi.export.compiled_builder import CompiledOptions, build_compiled
+
         options = CompiledOptions(
             shape=(size.height, size.width) if size else None,
             dynamic=dynamic,

@@ -10,7 +10,9 @@ import typer
 def demo_command(
     out: Path = typer.Option(Path("out/demo"), "--out", help="Folder for the videos and the side-by-side PNG."),
     model: str = typer.Option(None, "--model", help="Model name or checkpoint (default: the default model)."),
-    backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch or onnxruntime."),
+    backend: str = typer.Option(
+        "auto", "--backend", help="Runtime backend: auto (as vfi interpolate), torch, openvino or onnxruntime."
+    ),
     frames: int = typer.Option(17, "--frames", min=5, help="Frames rendered (odd ones are dropped, then restored)."),
     size: str = typer.Option("360x640", "--size", help="Frame size HxW in pixels."),
 ) -> None:

@@ -20,14 +20,17 @@ def eval_command(
     dataset: str = typer.Option(..., "--dataset", help=DATASET_HELP),
     root: Path = typer.Option(..., "--root", help="Dataset folder (a video file for --dataset video)."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Registered model name or .safetensors checkpoint path."),
-    backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch or onnxruntime."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    backend: str = typer.Option("auto", "--backend", help="auto (as vfi interpolate), torch, openvino, onnxruntime, ..."),
+    device: str = typer.Option("auto", "--device", help="auto (cuda when torch sees one), cpu or cuda."),
     precision: Optional[str] = typer.Option(
         None,
         "--precision",
         help="fp32 or fp16 (which a backend offers: `vfi doctor`). Default: fp32 for a model; a built artifact runs at its own precision.",
     ),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the backend (default: the library's choice)."),
+    flow_scale: Optional[float] = typer.Option(
+        None, "--flow-scale", help="RIFE: estimate flows at this fraction of the resolution (as vfi interpolate)."
+    ),
     split: Optional[str] = typer.Option(
         None, "--split", help="Split of datasets that have several (snu-film: easy, medium, hard, extreme)."
     ),
@@ -37,13 +40,16 @@ def eval_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or per-sample lines."),
 ) -> None:
     """Evaluate a model: the prediction is made as `vfi interpolate` makes it, rounded to uint8, and scored."""
+    from vfi.benchmarks.bench import model_label
     from vfi.benchmarks.evaluate import run_eval
     from vfi.benchmarks.results_io import write_json
     from vfi.cli.console import console
     from vfi.cli.progress import progress_bar
 
     with progress_bar(f"eval {dataset}", "samples", enabled=False if quiet else None) as progress:
-        result = run_eval(dataset, root, model, backend, device, precision, threads, split, limit, not no_lpips, progress)
+        result = run_eval(
+            dataset, root, model, backend, device, precision, threads, split, limit, not no_lpips, progress, flow_scale
+        )
     con = console()
     if not quiet:
         for row in result["samples"]:
@@ -51,7 +57,7 @@ def eval_command(
     avg = result["frame_averaging"]
     lpips = f", LPIPS {result['lpips']:.4f}" if "lpips" in result else ""
     con.print(
-        f"{result['model']} ({result['weights']}, {backend} {result['precision']} {device}) on {dataset}"
+        f"{model_label(result)} ({result['weights']}, {result['backend']} {result['precision']} {result['device']}) on {dataset}"
         f"{' ' + split if split else ''}: {result['count']} samples, PSNR {result['psnr']:.2f} dB, "
         f"SSIM {result['ssim']:.4f}, IE {result['ie']:.3f}{lpips} (frame averaging: PSNR {avg['psnr']:.2f} dB, IE {avg['ie']:.3f}); "
         f"{result['wall_s']:.1f} s, {result['infer_s']:.1f} s in the model"

@@ -45,14 +45,27 @@ def interpolate_command(
         DEFAULT_MODEL,
         "--model",
         "-m",
-        help="Registered model name or .safetensors checkpoint path; or a built artifact: .onnx (onnxruntime), .engine/.plan (tensorrt), .pt2 (compiled), each with its sidecar.",
+        help="Registered model name or .safetensors checkpoint path; or a built artifact: .onnx (onnxruntime, openvino), .engine/.plan (tensorrt), .pt2 (compiled), .xml (openvino), each with its sidecar.",
     ),
-    backend: str = typer.Option("torch", "--backend", help="Runtime backend: torch, onnxruntime, tensorrt or compiled."),
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    backend: str = typer.Option(
+        "auto",
+        "--backend",
+        help="auto, torch, openvino, onnxruntime, tensorrt or compiled. auto: for a model, openvino on cpu when installed, else torch; torch on cuda; for an artifact, the backend that runs it.",
+    ),
+    device: str = typer.Option("auto", "--device", help="auto (cuda when torch sees one), cpu or cuda."),
     precision: Optional[str] = typer.Option(
         None,
         "--precision",
-        help="fp32 or fp16 (which a backend offers: `vfi doctor`). Default: fp32 for a model; a built artifact runs at its own precision.",
+        help="fp32, bf16 or fp16 (which a backend offers: `vfi doctor`); reduced precisions keep coordinates fp32. Default: fp32 for a model; a built artifact runs at its own precision.",
+    ),
+    flow_scale: Optional[float] = typer.Option(
+        None,
+        "--flow-scale",
+        help="RIFE: estimate flows at this fraction of the resolution (0.5 for 4K; Practical-RIFE's --scale).",
+    ),
+    streams: Optional[int] = typer.Option(None, "--streams", help="openvino backend: CPU streams (default one)."),
+    requests: Optional[int] = typer.Option(
+        None, "--requests", help="openvino backend: asynchronous infer requests a call spreads its frames over."
     ),
     scene_threshold: float = typer.Option(
         DEFAULT_CUT_THRESHOLD,
@@ -78,10 +91,16 @@ def interpolate_command(
         options["channels_last"] = True
     if cuda_graphs:
         options["cuda_graphs"] = True
-    runner = create_runner(backend, model, device=device, precision=precision, threads=threads, **options)
+    if streams is not None:
+        options["streams"] = streams
+    if requests is not None:
+        options["requests"] = requests
+    hparams = {"flow_scale": flow_scale} if flow_scale is not None else None
+    runner = create_runner(backend, model, device=device, precision=precision, threads=threads, hparams=hparams, **options)
     from vfi.cli.progress import progress_bar
 
-    bar = progress_bar(f"{describe(model)} ({backend}, {device})", "frames", enabled=False if quiet else None, rate=True)
+    label = f"{describe(model)} ({runner.name}, {runner.device})"
+    bar = progress_bar(label, "frames", enabled=False if quiet else None, rate=True)
     with runner, bar as progress:
         summary = interpolate(
             input,
@@ -102,7 +121,8 @@ def interpolate_command(
             f"({summary.interpolated} interpolated, {summary.copied} copied at {summary.duplicate_pairs} duplicate "
             f"and {summary.cut_pairs} cut pairs); {summary.wall_s:.2f} s ({rate:.2f} frames/s), "
             f"{summary.prepare_s:.2f} s preparing the backend, {summary.infer_s:.2f} s in the model, "
-            f"{summary.other_s:.2f} s outside"
+            f"{summary.other_s:.2f} s outside; backend {runner.name} ({runner.backend_choice}) on {runner.device} "
+            f"at {runner.precision}"
         )
 
 
