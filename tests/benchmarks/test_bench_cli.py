@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from vfi.benchmarks.bench import latency_stats, parse_resolutions
+from vfi.benchmarks.bench import latency_stats, model_label, parse_flow_scales, parse_resolutions
 from vfi.cli.app import main
 from vfi.core.errors import InputError
 
@@ -112,3 +112,38 @@ def test_bench_unknown_model_and_bad_compare_file(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--models", "rife-4.0-fast", "--resolution", "64x64", "--compare", str(tmp_path / "x.json")])
     assert "expected a vfi-bench JSON file" in capsys.readouterr().err
+
+
+def test_flow_scale_rows_change_cost_and_skip_models_without_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("VFI_CACHE_DIR", str(tmp_path / "cache"))  # random init: cost only matters here
+    assert parse_flow_scales(None) == [None] and parse_flow_scales("1,0.5") == [1.0, 0.5]
+    with pytest.raises(InputError, match="flow scales"):
+        parse_flow_scales("half")
+    out = tmp_path / "bench.json"
+    main(
+        [
+            "bench",
+            "--models",
+            "rife-4.0-fast,cain",
+            "--flow-scales",
+            "1,0.5",
+            "--resolution",
+            "128x128",
+            "--runs",
+            "1",
+            "--warmup",
+            "0",
+            "--threads",
+            "1",
+            "--json",
+            str(out),
+            "-q",
+        ]
+    )
+    rows = {(r["model"], r["flow_scale"]): r for r in json.loads(out.read_text())["rows"]}
+    full, half = rows[("rife-4.0-fast", 1.0)], rows[("rife-4.0-fast", 0.5)]
+    assert full["status"] == half["status"] == "ok"
+    # Flows estimated at half resolution: the flow blocks' MACs fall by about 4x.
+    assert 0.15 < half["macs"] / full["macs"] < 0.4
+    assert rows[("cain", 0.5)]["status"] == "skipped" and "flow_scale" in rows[("cain", 0.5)]["reason"]
+    assert model_label(half) == "rife-4.0-fast @ flow scale 0.5" and model_label({"model": "cain"}) == "cain"

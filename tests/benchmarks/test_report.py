@@ -8,7 +8,7 @@ import numpy as np
 from dataset_layouts import write_middlebury
 from PIL import Image
 
-from vfi.benchmarks.report import Point, load_published, pareto_front
+from vfi.benchmarks.report import Point, load_published, pareto_front, pareto_points
 from vfi.cli.app import main
 
 
@@ -22,6 +22,53 @@ def test_pareto_front_keeps_points_nothing_beats():
     assert [p.model for p in pareto_front(points, higher_is_better=True)] == ["a", "c"]
     ie_points = [Point("a", "t", "fp32", 10, 3.0), Point("b", "t", "fp32", 20, 2.0), Point("c", "t", "fp32", 30, 2.5)]
     assert [p.model for p in pareto_front(ie_points, higher_is_better=False)] == ["a", "b"]
+
+
+def test_pareto_points_pair_each_flow_scale_with_its_own_evaluation():
+    def bench_row(backend, precision, flow_scale, ms):
+        return {
+            "status": "ok",
+            "model": "rife-4.0",
+            "backend": backend,
+            "precision": precision,
+            "device": "cpu",
+            "resolution": "720x1280",
+            "flow_scale": flow_scale,
+            "latency_ms": ms,
+        }
+
+    def evaluation(backend, precision, flow_scale, psnr):
+        return {
+            "model": "rife-4.0",
+            "backend": backend,
+            "precision": precision,
+            "flow_scale": flow_scale,
+            "psnr": psnr,
+            "dataset": {"name": "middlebury"},
+        }
+
+    benches = [
+        {
+            "rows": [
+                bench_row("torch", "fp32", None, 500.0),
+                bench_row("openvino", "bf16", None, 200.0),
+                bench_row("openvino", "bf16", 0.5, 80.0),
+                bench_row("openvino", "fp32", 0.25, 50.0),
+            ]
+        }
+    ]
+    evals = [
+        evaluation("torch", "fp32", None, 37.0),
+        evaluation("openvino", "bf16", None, 36.9),
+        evaluation("torch", "fp32", 0.5, 35.0),
+    ]
+    points = {
+        (p.backend, p.precision, p.flow_scale): p for p in pareto_points(benches, evals, "middlebury", "cpu", "720x1280", "psnr")
+    }
+    assert points[("openvino", "bf16", None)].accuracy == 36.9  # its own evaluation
+    assert points[("openvino", "bf16", 0.5)].accuracy == 35.0  # torch fp32 at the same flow scale
+    assert ("openvino", "fp32", 0.25) not in points  # never scored at that flow scale: no point
+    assert points[("openvino", "bf16", 0.5)].label == "rife-4.0 @ flow scale 0.5 (openvino bf16)"
 
 
 def test_published_figures_have_sources():

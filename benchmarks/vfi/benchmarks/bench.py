@@ -1,6 +1,8 @@
 """Cost, latency and memory of models on runtime backends: the engine behind `vfi bench`.
 
-One row per model x resolution x backend x precision:
+One row per model x flow scale x resolution x backend x precision (flow scale: a hyper-parameter
+of the flow-based families, RIFE's ``flow_scale``, given as ``flow_scales``; None keeps the model's
+own and leaves it out of the row's key):
 
 - cost from `vfi.benchmarks.cost.count_cost` (parameters; MACs = multiply-accumulates of
   convolutions and matrix products; FLOPs = every FLOP the counter sees, custom ops included), at
@@ -64,6 +66,21 @@ class BenchConfig:
     runs: int = 20
     warmup: int = 3
     threads: int | None = None
+    #: RIFE-style ``flow_scale`` values to measure; [None] keeps each model's own
+    flow_scales: list[float | None] = field(default_factory=lambda: [None])
+
+
+def parse_flow_scales(text: str | None) -> list[float | None]:
+    """ "1,0.5" -> [1.0, 0.5]; None or "" -> [None] (the model's own flow scale)."""
+    if not text:
+        return [None]
+    try:
+        values = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise InputError(f"flow scales must be numbers like 1,0.5; got {text!r}", "flow_scales") from None
+    if not values or any(v <= 0 for v in values):
+        raise InputError(f"flow scales must be positive numbers like 1,0.5; got {text!r}", "flow_scales")
+    return values
 
 
 def parse_resolutions(text: str) -> list[tuple[int, int]]:
@@ -102,15 +119,17 @@ def resolve_models(spec: str | list[str]) -> list[str]:
     return items
 
 
-def model_for_bench(name: str):
-    """(module, weights label): pretrained when its weights are imported, else random-init."""
+def model_for_bench(name: str, flow_scale: float | None = None):
+    """(module, weights label): pretrained when its weights are imported, else random-init; with
+    `flow_scale` that hyper-parameter overridden (`InputError` for a family without one)."""
     import vfi.models as vm
     from vfi.core.cache import weights_dir
 
+    overrides = {} if flow_scale is None else {"flow_scale": flow_scale}
     variant = vm.get_variant(name)
     if variant.pretrained is not None and (weights_dir() / f"{variant.pretrained}.safetensors").exists():
-        return vm.load(name), "pretrained"
-    return vm.create(name).eval(), "random-init"
+        return vm.load(name, **overrides), "pretrained"
+    return vm.create(name, **overrides).eval(), "random-init"
 
 
 def bench_inputs(height: int, width: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -231,19 +250,22 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
 
         threads = usable_cores()
     config = BenchConfig(**{**config.__dict__, "threads": threads})
-    n_rows = len(config.models) * len(config.resolutions) * len(config.backends) * len(config.precisions)
+    n_rows = (
+        len(config.models) * len(config.flow_scales) * len(config.resolutions) * len(config.backends) * len(config.precisions)
+    )
     total = n_rows * (config.runs + config.warmup)
     done = 0
     rows = []
-    for name in config.models:
+    for name, flow_scale in ((n, f) for n in config.models for f in config.flow_scales):
         try:
-            module, weights = model_for_bench(name)
+            module, weights = model_for_bench(name, flow_scale)
         except VfiError as exc:
             for h, w in config.resolutions:
                 for backend in config.backends:
                     for precision in config.precisions:
                         rows.append(
-                            _base_row(name, "-", backend, precision, config, h, w) | {"status": "skipped", "reason": _short(exc)}
+                            _base_row(name, "-", backend, precision, config, h, w, flow_scale)
+                            | {"status": "skipped", "reason": _short(exc)}
                         )
                         done += config.runs + config.warmup
             continue
@@ -251,8 +273,9 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
             cost = _cost(count_cost, module, height, width)
             for backend in config.backends:
                 for precision in config.precisions:
-                    label = f"{name} {backend} {precision} {height}x{width}"
-                    row = _base_row(name, weights, backend, precision, config, height, width) | cost
+                    scale_label = "" if flow_scale is None else f" flow scale {flow_scale:g}"
+                    label = f"{name}{scale_label} {backend} {precision} {height}x{width}"
+                    row = _base_row(name, weights, backend, precision, config, height, width, flow_scale) | cost
                     row_start = done
 
                     def on_call(label: str = label) -> None:  # bound now: the loop moves on
@@ -277,6 +300,7 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
             "backends": config.backends,
             "precisions": config.precisions,
             "resolutions": [f"{h}x{w}" for h, w in config.resolutions],
+            "flow_scales": config.flow_scales,
             "device": config.device,
             "runs": config.runs,
             "warmup": config.warmup,
@@ -288,9 +312,12 @@ def run_bench(config: BenchConfig, progress: ProgressFn | None = None) -> dict:
     }
 
 
-def _base_row(model: str, weights: str, backend: str, precision: str, config: BenchConfig, height: int, width: int) -> dict:
+def _base_row(
+    model: str, weights: str, backend: str, precision: str, config: BenchConfig, height: int, width: int, flow_scale=None
+) -> dict:
     return {
         "model": model,
+        "flow_scale": flow_scale,
         "weights": weights,
         "backend": backend,
         "device": config.device,
@@ -320,21 +347,22 @@ def _cost(count_cost, module, height: int, width: int) -> dict:
 
 # -- comparison with a baseline ------------------------------------------------------------------
 
-ROW_KEY = ("model", "backend", "device", "precision", "resolution")
+ROW_KEY = ("model", "flow_scale", "backend", "device", "precision", "resolution")
 
 
 def compare(current: dict, baseline: dict) -> list[dict]:
     """Speed-up of each measured row of `current` over the matching row of `baseline`.
 
-    Rows match on model, backend, device, precision and resolution; speedup = baseline median
+    Rows match on model, flow scale, backend, device, precision and resolution (a row without a
+    flow scale, from an older bench, matches one with the model's own); speedup = baseline median
     latency / current median latency (> 1: faster now). Rows without a measured match are left out.
     """
-    index = {tuple(r.get(k) for k in ROW_KEY): r for r in baseline.get("rows", []) if r.get("status") == "ok"}
+    index = {_key(r): r for r in baseline.get("rows", []) if r.get("status") == "ok"}
     result = []
     for row in current.get("rows", []):
         if row.get("status") != "ok":
             continue
-        match = index.get(tuple(row.get(k) for k in ROW_KEY))
+        match = index.get(_key(row))
         if match is None:
             continue
         result.append(
@@ -346,6 +374,17 @@ def compare(current: dict, baseline: dict) -> list[dict]:
             }
         )
     return result
+
+
+def _key(row: dict) -> tuple:
+    return tuple(row.get(k) for k in ROW_KEY)
+
+
+def model_label(row: dict) -> str:
+    """The row's model name with its flow scale when one was set ("rife-4.0 @ flow scale 0.5");
+    bench tables, comparisons and report plots all name configurations this way."""
+    flow_scale = row.get("flow_scale")
+    return row["model"] if flow_scale is None else f"{row['model']} @ flow scale {flow_scale:g}"
 
 
 # -- terminal tables -----------------------------------------------------------------------------
@@ -391,11 +430,11 @@ def bench_table(result: dict):
             status = "[green]ok[/]"
         else:
             notes.append(
-                f"[{len(notes) + 1}] {row['model']} {row['backend']} {row['precision']} {row['resolution']}: {row.get('reason', '')}"
+                f"[{len(notes) + 1}] {model_label(row)} {row['backend']} {row['precision']} {row['resolution']}: {row.get('reason', '')}"
             )
             status = f"[yellow]{row.get('status')}[/] [{len(notes)}]"
         table.add_row(
-            row["model"],
+            model_label(row),
             row.get("weights", "-"),
             row["backend"],
             row["precision"],
@@ -429,7 +468,7 @@ def compare_table(ratios: list[dict], baseline_name: str):
     for r in ratios:
         colour = "green" if r["speedup"] >= 1.0 else "red"
         table.add_row(
-            r["model"],
+            model_label(r),
             r["backend"],
             r["device"],
             r["precision"],

@@ -51,7 +51,7 @@ def side_by_side(panels: list[tuple[str, np.ndarray]]) -> np.ndarray:
 def run_demo(
     out_dir: str | Path,
     model: str | None = None,
-    backend: str = "torch",
+    backend: str = "auto",
     height: int = 360,
     width: int = 640,
     n_frames: int = 17,
@@ -86,7 +86,8 @@ def run_demo(
     frames_dir = out_dir / "interpolated"
     with tempfile.TemporaryDirectory() as tmp:
         source = write_png_folder(inputs, Path(tmp) / "input")
-        with create_runner(backend, model) as runner:
+        with create_runner(backend, model, device="cpu") as runner:
+            result.backend = f"{runner.name} ({runner.backend_choice}), {runner.precision}"
             summary = interpolate(source, frames_dir, runner, factor=2, input_fps=fps / 2)
     result.summary = summary.as_dict()
     outputs = [read_image(p) for p in list_image_files(frames_dir)]

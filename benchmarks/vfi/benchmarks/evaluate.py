@@ -122,17 +122,21 @@ def run_eval(
     dataset: str,
     root,
     model: str = "rife-4.0",
-    backend: str = "torch",
-    device: str = "cpu",
+    backend: str = "auto",
+    device: str = "auto",
     precision: str | None = None,
     threads: int | None = None,
     split: str | None = None,
     limit: int | None = None,
     use_lpips: bool = True,
     progress: ProgressFn | None = None,
+    flow_scale: float | None = None,
 ) -> dict:
     """Open the dataset (checking its layout first), evaluate `model` on `backend`, and return the
-    JSON-ready result: figures, per-sample rows, protocol, machine and library versions."""
+    JSON-ready result: figures, per-sample rows, protocol, machine and library versions.
+
+    `flow_scale` overrides the model's (RIFE's ``flow_scale``; None keeps its own) and is recorded,
+    so `vfi report` pairs the result with bench rows at the same flow scale."""
     import datetime as _dt
 
     from vfi.benchmarks.datasets import open_dataset
@@ -140,7 +144,8 @@ def run_eval(
     from vfi.runtime.backends import create_runner
 
     data = open_dataset(dataset, root, split=split, limit=limit)
-    runner = create_runner(backend, model, device=device, precision=precision, threads=threads)
+    hparams = None if flow_scale is None else {"flow_scale": flow_scale}
+    runner = create_runner(backend, model, device=device, precision=precision, threads=threads, hparams=hparams)
     with runner:
         figures = evaluate(data, runner, progress=progress, use_lpips=use_lpips)
         card = runner.card
@@ -152,16 +157,18 @@ def run_eval(
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "model": card.variant,
         "model_spec": str(model),
+        "flow_scale": flow_scale,
         "weights": weights,
         "provenance": provenance,
-        "backend": backend,
-        "device": device,
+        "backend": runner.name,
+        "backend_choice": runner.backend_choice,
+        "device": runner.device,
         "precision": runner.precision,
         "dataset": {**data.describe(), "limit": limit},
         "pad_multiple": int(card.pad_multiple),
         **{k: v for k, v in figures.items() if k != "samples"},
         "protocol": PROTOCOL,
-        "machine": machine_info(device, threads),
+        "machine": machine_info(runner.device, threads),
         "libraries": library_versions(),
         "samples": figures["samples"],
     }

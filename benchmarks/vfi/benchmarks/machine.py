@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 #: distributions whose versions every result records (missing ones are written as null)
-LIBRARIES = ("vfi", "torch", "numpy", "onnx", "onnxruntime", "onnxruntime-gpu", "triton", "tensorrt", "av", "pillow")
+LIBRARIES = ("vfi", "torch", "numpy", "onnx", "onnxruntime", "onnxruntime-gpu", "openvino", "triton", "tensorrt", "av", "pillow")
+#: CPU flags that decide which reduced precisions run natively (named beside every CPU figure)
+PRECISION_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_int8", "amx_fp16")
 
 
 def cpu_model() -> str:
@@ -25,6 +27,18 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def cpu_flags() -> list[str]:
+    """Which of `PRECISION_FLAGS` this CPU has (from /proc/cpuinfo; [] where it cannot be read)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("flags"):
+                present = set(line.split(":", 1)[1].split())
+                return [flag for flag in PRECISION_FLAGS if flag in present]
+    except OSError:
+        pass
+    return []
 
 
 def usable_cores() -> int:
@@ -39,6 +53,7 @@ def machine_info(device: str = "cpu", threads: int | None = None) -> dict:
     """The machine as results record it. `threads`: intra-op threads the measurement used."""
     info = {
         "cpu": cpu_model(),
+        "cpu_flags": cpu_flags(),
         "cpu_cores": os.cpu_count(),
         "usable_cores": usable_cores(),
         "threads": threads,

@@ -6,7 +6,7 @@ Inputs are the JSON files of `vfi bench` and `vfi eval`; published figures come 
 
 - ``report.md``: the comparison table (Model | PSNR/SSIM | IE | Params | MACs (T) | Runtime),
   then the full latency and accuracy tables, the sources, and how everything was measured;
-- ``pareto_<dataset>_<device>_<HxW>.png``: one point per model x backend x precision (latency
+- ``pareto_<dataset>_<device>_<HxW>.png``: one point per model x flow scale x backend x precision (latency
   from the bench rows at that device and resolution, accuracy from the evaluation of that model
   on that dataset), the Pareto front (no other point both faster and more accurate) highlighted.
 """
@@ -42,6 +42,15 @@ class Point:
     accuracy: float
     accuracy_from: str = ""
     on_front: bool = False
+    #: the model's flow scale when the bench set one (None: the model's own)
+    flow_scale: float | None = None
+
+    @property
+    def label(self) -> str:
+        """ "rife-4.0 @ flow scale 0.5 (openvino bf16)": how plots and the report name the point."""
+        from vfi.benchmarks.bench import model_label
+
+        return f"{model_label({'model': self.model, 'flow_scale': self.flow_scale})} ({self.backend} {self.precision})"
 
 
 def pareto_front(points: list[Point], higher_is_better: bool) -> list[Point]:
@@ -83,7 +92,7 @@ def plot_pareto(points: list[Point], metric: str, title: str, path: Path) -> Pat
     ax.plot([p.latency_ms for p in front], [p.accuracy for p in front], "-o", color="tab:red", label="Pareto front", zorder=3)
     for p in points:
         ax.annotate(
-            f"{p.model}\n{p.backend} {p.precision}",
+            p.label.replace(" (", "\n("),
             (p.latency_ms, p.accuracy),
             fontsize=7,
             xytext=(4, 4),
@@ -193,6 +202,8 @@ def _dataset_label(evaluation: dict) -> str:
 
 
 def latency_table(benches: list[dict]) -> list[str]:
+    from vfi.benchmarks.bench import model_label
+
     lines = [
         "| model | weights | backend | precision | device | HxW | params | MACs (G) | FLOPs (G) | median ms | p90 ms | p99 ms | fps | host peak MB | GPU peak MB | status |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -204,7 +215,7 @@ def latency_table(benches: list[dict]) -> list[str]:
                 "| "
                 + " | ".join(
                     [
-                        r["model"],
+                        model_label(r),
                         r.get("weights", "-"),
                         r["backend"],
                         r["precision"],
@@ -228,6 +239,8 @@ def latency_table(benches: list[dict]) -> list[str]:
 
 
 def accuracy_table(evals: list[dict]) -> list[str]:
+    from vfi.benchmarks.bench import model_label
+
     lines = [
         "| model | weights | backend | precision | dataset | samples | PSNR | SSIM | IE | frame averaging PSNR / IE |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -236,7 +249,7 @@ def accuracy_table(evals: list[dict]) -> list[str]:
         avg = e.get("frame_averaging", {})
         dataset = _dataset_label(e)
         lines.append(
-            f"| {e['model']} | {e.get('weights', '-')} | {e['backend']} | {e['precision']} | {dataset} | {e['count']} | "
+            f"| {model_label(e)} | {e.get('weights', '-')} | {e['backend']} | {e['precision']} | {dataset} | {e['count']} | "
             f"{_fmt(e.get('psnr'), '{:.2f}')} | {_fmt(e.get('ssim'), '{:.4f}')} | {_fmt(e.get('ie'), '{:.3f}')} | "
             f"{_fmt(avg.get('psnr'), '{:.2f}')} / {_fmt(avg.get('ie'), '{:.3f}')} |"
         )
@@ -246,22 +259,31 @@ def accuracy_table(evals: list[dict]) -> list[str]:
 def pareto_points(benches: list[dict], evals: list[dict], dataset: str, device: str, resolution: str, metric: str) -> list[Point]:
     """Points for one plot: bench rows at `device`/`resolution` of models evaluated on `dataset`.
 
-    Accuracy comes from the evaluation with the same backend and precision when there is one,
-    else from the model's torch fp32 evaluation, else from any evaluation of it on `dataset`.
+    Accuracy comes from the evaluation with the same flow scale, backend and precision when there
+    is one, else from the model's torch fp32 evaluation at that flow scale, else from any evaluation
+    of it at that flow scale on `dataset` (no point without one: flow scale changes accuracy).
     """
     on_dataset = [e for e in evals if e["dataset"]["name"] == dataset and e.get(metric) is not None]
     points = []
     for _, row in _ok_rows(benches):
         if row["device"] != device or row["resolution"] != resolution:
             continue
-        candidates = [e for e in on_dataset if e["model"] == row["model"]]
+        candidates = [e for e in on_dataset if e["model"] == row["model"] and e.get("flow_scale") == row.get("flow_scale")]
         if not candidates:
             continue
         same = [e for e in candidates if e["backend"] == row["backend"] and e["precision"] == row["precision"]]
         torch32 = [e for e in candidates if e["backend"] == "torch" and e["precision"] == "fp32"]
         chosen = (same or torch32 or candidates)[0]
         points.append(
-            Point(row["model"], row["backend"], row["precision"], row["latency_ms"], chosen[metric], _dataset_label(chosen))
+            Point(
+                row["model"],
+                row["backend"],
+                row["precision"],
+                row["latency_ms"],
+                chosen[metric],
+                _dataset_label(chosen),
+                flow_scale=row.get("flow_scale"),
+            )
         )
     return points
 
@@ -297,8 +319,8 @@ def build_report(
             title = f"{metric.upper()} on {dataset} vs latency on {device} at {resolution} (Pareto front in red)"
             path = plot_pareto(points, metric, title, out / f"pareto_{dataset}_{device}_{resolution}.png")
             report.plots.append(path)
-            front = ", ".join(f"{p.model} ({p.backend} {p.precision})" for p in points if p.on_front)
-            sources = "; ".join(sorted({f"{p.model}: {p.accuracy_from}" for p in points}))
+            front = ", ".join(p.label for p in points if p.on_front)
+            sources = "; ".join(sorted({f"{p.label}: {p.accuracy_from}" for p in points}))
             plots_section += [f"![{title}]({path.name})", "", f"Pareto front: {front}.", "", f"Accuracy from: {sources}.", ""]
     lines += ["", "## Runtime versus accuracy", ""]
     lines += plots_section or ["No plot: no model has both a bench row and an evaluation.", ""]
