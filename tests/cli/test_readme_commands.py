@@ -35,17 +35,24 @@ SMALLER: dict[str, list[tuple[str, str]] | str] = {
     "vfi interpolate clip.mp4 -o clip_4x.mkv -f 4": [],
     "vfi interpolate clip.mp4 -o clip_60.mp4 --fps 60": [],
     "vfi interpolate frames/ -o out_frames/ --model rife-4.0-fast --backend onnxruntime": [],
+    "vfi interpolate clip.mp4 -o clip_bf16.mp4 --backend openvino --precision bf16": [],
+    "vfi interpolate clip.mp4 -o clip_half_flow.mp4 --flow-scale 0.5": [],
     "vfi demo --out out/demo": [("--out out/demo", "--out out/demo --size 64x96 --frames 5")],
     "vfi export rife-4.0 -o rife.onnx --flavour portable --shape 768x1280": [("768x1280", "64x128")],
     "vfi interpolate clip.mp4 -o out.mp4 --backend onnxruntime --model rife.onnx": [],
     "vfi build rife-4.0 -o rife.pt2 --target compiled --shape 768x1280": [("768x1280", "64x128")],
     "vfi interpolate clip.mp4 -o out_compiled.mp4 --backend compiled --model rife.pt2": [],
+    "vfi build rife-4.0-fast -o rife_fast.xml --target openvino --precision bf16 --shape 768x1280": [("768x1280", "64x128")],
+    "vfi interpolate clip.mp4 -o out_ir.mp4 --model rife_fast.xml": [],
     "vfi export rife-4.0 -o rife_trt.onnx --dynamic": [],
     "vfi build rife_trt.onnx -o rife.engine --min 1x256x256 --opt 1x768x1280 --max 1x1088x1920": [],
     "vfi eval --dataset middlebury --root ../shared/data/middlebury_other --json eval.json": [
         ("../shared/data/middlebury_other", "middlebury_other")
     ],
     "vfi bench --models rife-4.0,rife-4.0-fast,ifrnet-s --backends torch,onnxruntime --resolution 256x448 --json bench.json": [
+        ("--resolution 256x448", "--resolution 64x64 --runs 2 --warmup 0 -q")
+    ],
+    "vfi bench --models rife-4.0-fast --backends openvino --precision fp32,bf16 --flow-scales 1,0.5 --resolution 256x448 --json bench_cpu.json": [
         ("--resolution 256x448", "--resolution 64x64 --runs 2 --warmup 0 -q")
     ],
     "vfi report --bench bench.json --eval eval.json --out report/": [],
@@ -175,3 +182,12 @@ def test_readme_command_runs(command, workspace, monkeypatch, capsys):
 
         result = json.loads((workspace / "eval.json").read_text())
         assert result["count"] == 2 and np.isfinite(result["ie"])
+    if argv[:2] == ["vfi", "build"] and "--target" in argv:
+        import json
+
+        # The build measured its artifact against torch fp32 on rendered frames and passed.
+        out = workspace / argv[argv.index("-o") + 1]
+        frame = json.loads(out.with_name(out.name + ".json").read_text())["parity"]["outputs"]["frame"]
+        assert frame["passed"] and frame["max_abs"] <= frame["tolerance"]["atol"]
+        if "compiled" in argv:
+            assert frame["max_abs"] < 1e-4  # the same fp32 network, compiled

@@ -44,11 +44,7 @@ def test_compiled_runner_refuses_wrong_inputs(tiny_model, tmp_path):
         create_runner("compiled", str(tmp_path / "x.pt2")).load()
 
 
-@pytest.mark.slow
-def test_compiled_rife_cpu(tmp_path):
-    # About 2 minutes on 2 shared cores (Inductor compiles every RIFE convolution).
-    import vfi.models
-
-    model = vfi.models.create("rife-4.0-fast", block_widths=(16, 16, 16, 16))
-    _, side = build_compiled(model, tmp_path / "rife.pt2", CompiledOptions(shape=(64, 64)))
-    assert json.loads(side.read_text())["parity"]["outputs"]["frame"]["max_abs"] < 1e-4
+# RIFE itself (pretrained rife-4.0 at 64x128) is compiled, checked against torch on rendered
+# frames, and run on a clip by the README's `vfi build ... --target compiled` and
+# `vfi interpolate ... --backend compiled` commands (tests/cli/test_readme_commands.py); a second
+# RIFE compile here would add two minutes on 2 cores and check nothing more.
