@@ -203,3 +203,18 @@ def test_pretrained_beats_frame_averaging(tmp_path, capsys, rife_weights):
         [psnr(np.rint((a.astype(np.float64) + b) / 2).astype(np.uint8), truth) for a, b, truth in zip(inputs, inputs[1:], truths)]
     )
     assert model >= average + 3.0, f"model {model:.2f} dB vs averaging {average:.2f} dB"
+
+
+def test_summary_names_the_automatic_backend_and_precision(clip, tmp_path, capsys, checkpoint):
+    pytest.importorskip("openvino")
+    from vfi.core.openvino import cpu_precisions
+
+    code, stdout, err = run_cli(["interpolate", clip, "-o", tmp_path / "out.mp4", "-m", checkpoint, "--device", "cpu"], capsys)
+    assert code == 0, err
+    assert "backend openvino (auto: first available of openvino, torch for a model on cpu) on cpu" in stdout
+    if "bf16" in cpu_precisions():
+        assert "at bf16 (auto: bf16 with fp32 coordinates, native on this CPU)" in stdout
+    else:
+        assert "at fp32 (auto: fp32, this CPU has no native bf16)" in stdout
+    code, stdout, err = run_cli(["interpolate", clip, "-o", tmp_path / "t.mp4", "-m", checkpoint, "--backend", "torch"], capsys)
+    assert code == 0 and "backend torch (asked for)" in stdout and "at fp32 (auto: fp32)" in stdout, err

@@ -103,3 +103,22 @@ def test_runners_share_one_openvino_core():
     first = create_runner("openvino", make_tiny_warp_net(), device="cpu")
     second = create_runner("openvino", make_tiny_warp_net(), device="cpu")
     assert first._core is second._core
+
+
+def test_auto_precision_is_native_bf16_on_openvino_fp32_elsewhere_and_own_for_artifacts(monkeypatch, tmp_path):
+    import vfi.core.openvino
+    from vfi.runtime.backends import create_runner, resolve_precision
+
+    for native, expected in ((("fp32", "bf16"), "bf16"), (("fp32",), "fp32")):
+        monkeypatch.setattr(vfi.core.openvino, "cpu_precisions", lambda core=None, native=native: native)
+        precision, why = resolve_precision("auto", "openvino", "rife-4.0", "cpu")
+        assert precision == expected and why.startswith("auto: ") and expected in why
+    assert resolve_precision("auto", "torch", "rife-4.0", "cpu") == ("fp32", "auto: fp32")
+    assert resolve_precision("auto", "openvino", str(tmp_path / "m.xml"), "cpu") == (None, "auto: the artifact's own")
+    assert resolve_precision("fp32", "openvino", "rife-4.0", "cpu") == ("fp32", None)
+    runner = create_runner("openvino", make_tiny_warp_net(), precision="auto")
+    assert runner.precision == "fp32" and "no native bf16" in runner.precision_choice
+    with pytest.raises(InputError, match="precision 'auto' is unknown"):
+        from vfi.runtime.backends.openvino_backend import OpenVINORunner
+
+        OpenVINORunner(make_tiny_warp_net(), precision="auto")  # "auto" is resolved by create_runner only

@@ -12,7 +12,9 @@ def bench_command(
     models: str = typer.Option("rife-4.0", "--models", help="Comma-separated model names, or 'all' (every registered model)."),
     backends: str = typer.Option("torch", "--backends", help="Comma-separated runtime backends (e.g. torch,onnxruntime)."),
     resolution: str = typer.Option("720x1280", "--resolution", help="Frame size HxW in pixels; comma-separated for several."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 or fp16 (what each backend offers: `vfi doctor`); comma-separated for several."),
+    precision: str = typer.Option(
+        "fp32", "--precision", help="fp32, bf16 or fp16 (what each backend offers: `vfi doctor`); comma-separated for several."
+    ),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     flow_scales: Optional[str] = typer.Option(
         None,

@@ -25,7 +25,7 @@ def eval_command(
     precision: Optional[str] = typer.Option(
         None,
         "--precision",
-        help="fp32 or fp16 (which a backend offers: `vfi doctor`). Default: fp32 for a model; a built artifact runs at its own precision.",
+        help="fp32, bf16 or fp16 (which a backend offers: `vfi doctor`), or auto as vfi interpolate picks it. Default: fp32 for a model (scores comparable across machines); a built artifact runs at its own precision.",
     ),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the backend (default: the library's choice)."),
     flow_scale: Optional[float] = typer.Option(

@@ -94,6 +94,34 @@ def resolve_backend(backend: str, model, device: str) -> tuple[str, str]:
     raise BackendUnavailable(f"no backend can run {kind or 'this model'} on {device}: " + "; ".join(reasons))
 
 
+#: what ``precision="auto"`` runs a model at, per (backend, device), when the CPU runs it natively:
+#: measured within 0.05 dB of fp32 on Middlebury-Other on every sequence (benchmarks/RESULTS.md)
+AUTO_REDUCED_PRECISION = {("openvino", "cpu"): "bf16"}
+
+
+def resolve_precision(precision: str | None, backend: str, model, device: str) -> tuple[str | None, str | None]:
+    """(precision to ask the runner for, why): `precision` itself unless it is "auto".
+
+    "auto" runs a built artifact at its own precision (None), and a model at the reduced precision
+    of `AUTO_REDUCED_PRECISION` where this machine runs it natively (bf16, with fp32 coordinate
+    islands, on the openvino backend on a CPU with AVX512_BF16 or AMX), else at fp32.
+    """
+    from vfi.runtime.backends.artifact import artifact_kind
+
+    if precision != "auto":
+        return precision, None
+    if artifact_kind(model):
+        return None, "auto: the artifact's own"
+    reduced = AUTO_REDUCED_PRECISION.get((backend, device))
+    if reduced is not None:
+        from vfi.core.openvino import cpu_precisions
+
+        if reduced in cpu_precisions():
+            return reduced, f"auto: {reduced} with fp32 coordinates, native on this CPU"
+        return "fp32", f"auto: fp32, this CPU has no native {reduced}"
+    return "fp32", "auto: fp32"
+
+
 def create_runner(
     backend: str,
     model,
@@ -105,8 +133,9 @@ def create_runner(
 ):
     """A runner (not yet loaded) for `model` on `backend`.
 
-    `backend` "auto" and `device` "auto" pick by `resolve_backend` / `resolve_device`; the runner
-    says what was picked and why in ``backend_choice``. `options` are backend-specific keyword
+    `backend` "auto", `device` "auto" and `precision` "auto" pick by `resolve_backend`,
+    `resolve_device` and `resolve_precision`; the runner says what was picked and why in
+    ``backend_choice`` and ``precision_choice`` (None when nothing was picked). `options` are backend-specific keyword
     arguments (e.g. ``channels_last``, ``cuda_graphs`` for torch; ``requests`` for openvino), checked
     against the ones the backend declares; with "auto" only those the chosen backend declares are
     passed on. `hparams` override the model's hyper-parameters (e.g. ``{"flow_scale": 0.5}``).
@@ -130,6 +159,8 @@ def create_runner(
     ok, reason = cls.is_available()
     if not ok:
         raise BackendUnavailable(f"backend {name!r} is unavailable: {reason}")
+    precision, precision_why = resolve_precision(precision, name, model, device)
     runner = cls(model, device=device, precision=precision, threads=threads, hparams=hparams, **options)
     runner.backend_choice = why
+    runner.precision_choice = precision_why
     return runner
