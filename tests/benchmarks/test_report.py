@@ -137,3 +137,13 @@ def test_report_needs_an_input_file(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["report", "--out", str(tmp_path / "r")])
     assert info.value.code == 2 and "at least one --bench or --eval" in capsys.readouterr().err
+
+
+def test_several_evaluations_of_a_model_say_what_each_ran():
+    from vfi.benchmarks.report import _eval_config
+
+    fp32 = {"backend": "openvino", "precision": "fp32", "flow_scale": 1.0}
+    bf16 = {"backend": "openvino", "precision": "bf16", "flow_scale": 0.5}
+    assert _eval_config(fp32, [fp32]) == ""  # one evaluation needs no label
+    assert _eval_config(bf16, [fp32, bf16]) == "; openvino bf16 @ flow scale 0.5"
+    assert _eval_config(fp32, [fp32, bf16], alone=True) == " (openvino fp32 @ flow scale 1)"

@@ -71,6 +71,10 @@ def pareto_front(points: list[Point], higher_is_better: bool) -> list[Point]:
     return front
 
 
+#: up to this many points every point is named on the plot; beyond it only the Pareto front
+LABEL_ALL_POINTS = 8
+
+
 def plot_pareto(points: list[Point], metric: str, title: str, path: Path) -> Path:
     """Write a PNG of latency (log x) against `metric` with the Pareto front highlighted."""
     try:
@@ -90,7 +94,8 @@ def plot_pareto(points: list[Point], metric: str, title: str, path: Path) -> Pat
     others = [p for p in points if not p.on_front]
     ax.scatter([p.latency_ms for p in others], [p.accuracy for p in others], color="0.6", label="dominated", zorder=2)
     ax.plot([p.latency_ms for p in front], [p.accuracy for p in front], "-o", color="tab:red", label="Pareto front", zorder=3)
-    for p in points:
+    # Many configurations crowd a plot: name every point on the front, the others only when few.
+    for p in points if len(points) <= LABEL_ALL_POINTS else front:
         ax.annotate(
             p.label.replace(" (", "\n("),
             (p.latency_ms, p.accuracy),
@@ -182,10 +187,20 @@ def _our_line(model: str, benches: list[dict], evals: list[dict]) -> str:
     any_rows = [r for b in benches for r in b["rows"] if r["model"] == model]
     model_evals = [e for e in evals if e["model"] == model]
     accuracy = (
-        "; ".join(f"{_fmt(e.get('psnr'), '{:.2f}')}/{_fmt(e.get('ssim'), '{:.3f}')} ({_dataset_label(e)})" for e in model_evals)
+        "<br>".join(
+            f"{_fmt(e.get('psnr'), '{:.2f}')}/{_fmt(e.get('ssim'), '{:.3f}')} ({_dataset_label(e)}{_eval_config(e, model_evals)})"
+            for e in model_evals
+        )
         or "-"
     )
-    ie = "; ".join(_fmt(e.get("ie"), "{:.3f}") for e in model_evals if e["dataset"]["name"] == "middlebury") or "-"
+    ie = (
+        "<br>".join(
+            f"{_fmt(e.get('ie'), '{:.3f}')}{_eval_config(e, model_evals, alone=True)}"
+            for e in model_evals
+            if e["dataset"]["name"] == "middlebury"
+        )
+        or "-"
+    )
     params = next((r.get("params") for r in any_rows if r.get("params") is not None), None)
     cost = _cost_row(any_rows)
     macs = f"{cost['macs'] / 1e12:.3g} @ {cost['resolution']}" if cost else "-"
@@ -193,6 +208,17 @@ def _our_line(model: str, benches: list[dict], evals: list[dict]) -> str:
     weights = sorted({r.get("weights", "-") for r in any_rows} | {e.get("weights", "-") for e in model_evals})
     label = f"ours ({', '.join(w for w in weights if w != '-') or 'measured'})"
     return f"| {model} | {label} | {accuracy} | {ie} | {_fmt(params / 1e6 if params else None, '{:.2f}M')} | {macs} | {runtime} |"
+
+
+def _eval_config(evaluation: dict, model_evals: list[dict], alone: bool = False) -> str:
+    """ ", backend precision @ flow scale S" naming what one of several evaluations of a model ran
+    (empty when the model has a single evaluation); `alone` wraps it in brackets instead."""
+    if len(model_evals) < 2:
+        return ""
+    text = f"{evaluation.get('backend', '-')} {evaluation.get('precision', '-')}"
+    if evaluation.get("flow_scale") is not None:
+        text += f" @ flow scale {evaluation['flow_scale']:g}"
+    return f" ({text})" if alone else f"; {text}"
 
 
 def _dataset_label(evaluation: dict) -> str:
