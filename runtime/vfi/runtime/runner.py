@@ -58,6 +58,9 @@ class Runner:
     backend_choice = "asked for"
     #: device -> precisions the backend runs a model at (artifacts run at their own)
     precisions: dict[str, tuple[str, ...]] = {"cpu": ("fp32",), "cuda": ("fp32",)}
+    #: consecutive input pairs the pipeline may hand over in one `infer` call: more than one only
+    #: where the backend runs a call's frames in parallel, so the pairs overlap
+    pairs_per_call = 1
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""Making the in-between frames of one input pair with a runner.
+"""Making the in-between frames of input pairs with a runner.
 
 `synthesize` turns one padded pair and a list of fractions ``t`` into frames, in as few `infer`
 calls as the batch limit allows. Models whose timestep mode is "fixed" (they only predict the
@@ -55,6 +55,30 @@ def synthesize(runner, img0: np.ndarray, img1: np.ndarray, steps: list[float], b
     n = len(steps)
     t = np.asarray(steps, dtype=np.float32)
     return _infer_batched(runner, np.repeat(img0, n, axis=0), np.repeat(img1, n, axis=0), t, batch)
+
+
+def synthesize_pairs(
+    runner, pairs: list[tuple[np.ndarray, np.ndarray, list[float]]], batch: int | None = None
+) -> list[np.ndarray]:
+    """`synthesize` for several consecutive pairs at once: one `infer` call for all their frames
+    (as `batch` allows), so a runner that spreads a call's frames over parallel requests
+    (`Runner.pairs_per_call` > 1) overlaps the pairs. Models of timestep mode "fixed" are bisected
+    pair by pair.
+
+    Args:
+        pairs: (img0, img1, steps) per pair, as `synthesize` takes them.
+
+    Returns:
+        float32 [len(steps), 3, H, W] per pair, in order.
+    """
+    if runner.timestep_mode == "fixed" or len(pairs) == 1:
+        return [synthesize(runner, a, b, steps, batch) for a, b, steps in pairs]
+    img0 = np.concatenate([np.repeat(a, len(steps), axis=0) for a, _, steps in pairs])
+    img1 = np.concatenate([np.repeat(b, len(steps), axis=0) for _, b, steps in pairs])
+    t = np.asarray([step for _, _, steps in pairs for step in steps], dtype=np.float32)
+    out = _infer_batched(runner, img0, img1, t, batch)
+    bounds = np.cumsum([0] + [len(steps) for _, _, steps in pairs])
+    return [out[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
 def _bisect(runner, img0: np.ndarray, img1: np.ndarray, steps: list[float], batch: int | None) -> np.ndarray:

@@ -16,7 +16,9 @@ on any CPU with AVX512_BF16, coordinates included) is never left in force. Compi
 cached by OpenVINO in ``<vfi cache>/openvino`` (``CACHE_DIR``), so a second run skips compilation.
 One compiled model is kept per padded frame size and batch (static shapes run fastest on CPU).
 With ``requests > 1`` a call's frames are spread over that many asynchronous infer requests
-(OpenVINO's ``AsyncInferQueue``), which run in parallel on CPUs with the cores for several streams.
+(OpenVINO's ``AsyncInferQueue``), which run in parallel on CPUs with the cores for several streams,
+and the pipeline hands over that many consecutive pairs per call (``pairs_per_call``), so
+consecutive pairs overlap.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class OpenVINORunner(Runner):
         if requests < 1:
             raise InputError(f"requests must be >= 1, got {requests}", "requests")
         self.streams, self.requests, self.islands = streams, int(requests), bool(islands)
+        self.pairs_per_call = self.requests  # the pipeline overlaps that many consecutive pairs
         self.precisions = {"cpu": cpu_precisions(self._core), "cuda": ()}
         self._kind = artifact_kind(model)
         if self._kind not in (None, "onnx", "openvino-ir"):
