@@ -102,3 +102,30 @@ def test_torch_runner_bf16_on_cpu_uses_islands(precision):
             np.array([0.5], np.float32),
         )
     assert out.dtype == np.float32 and np.isfinite(out).all()
+
+
+def test_autocast_islands_hand_warps_fp32_flows(monkeypatch):
+    import torch
+
+    import vfi.models
+    import vfi.models.rife as rife
+    from vfi.models.precision_islands import autocast_islands
+
+    seen = []
+    original = rife.backward_warp
+
+    def recording_warp(img, flow):
+        seen.append(flow.dtype)
+        return original(img, flow)
+
+    monkeypatch.setattr(rife, "backward_warp", recording_warp)
+    model = vfi.models.create("rife-4.0-fast", block_widths=(16, 16, 16, 16)).eval()
+    img0, img1 = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
+    t = torch.full((1,), 0.5)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        model(img0, img1, t)
+        assert seen and set(seen) == {torch.bfloat16}  # plain autocast: flows leave convs in bf16
+        seen.clear()
+        assert autocast_islands(model) > 0 and autocast_islands(model) == 0  # once only
+        out = model(img0, img1, t)
+    assert seen and set(seen) == {torch.float32} and out.dtype == torch.float32

@@ -69,6 +69,10 @@ def measure(
         raise SystemExit(f"--precision {precision} is for --device cuda")
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     scaler = grad_scaler(dtype, device)
+    if dtype is not None:
+        from vfi.models.precision_islands import autocast_islands
+
+        autocast_islands(model)  # as the trainer does: coordinates stay fp32 under autocast
     frames = torch.rand(3, batch, 3, crop, crop, device=device)
     fixed = getattr(model, "timestep_mode", "scalar") == "fixed"
     t = torch.full((batch,), 0.5, device=device) if fixed else torch.rand(batch, device=device)

@@ -48,6 +48,32 @@ def low_precision_convs(model: nn.Module, dtype: torch.dtype) -> int:
     return count
 
 
+def _fp32_output(module, args, output):
+    if torch.is_tensor(output) and output.is_floating_point() and output.dtype != torch.float32:
+        return output.float()
+    return output
+
+
+def autocast_islands(model: nn.Module) -> int:
+    """Keep coordinates fp32 under `torch.autocast` (mixed-precision training): every convolution
+    of `model` hands its output back as fp32 (in place, once; returns how many convolutions).
+
+    Autocast runs a convolution in the reduced type and leaves its output there, so without this
+    a flow head's output (and the sampling positions computed from it) would be fp16/bf16.
+    With it the convolutions still run reduced (autocast casts their inputs again) and everything
+    between them stays fp32, as `low_precision_convs` does for inference.
+    """
+    if getattr(model, "vfi_autocast_islands", False):
+        return 0
+    count = 0
+    for module in model.modules():
+        if isinstance(module, LOW_PRECISION_MODULES):
+            module.register_forward_hook(_fp32_output)
+            count += 1
+    model.vfi_autocast_islands = True
+    return count
+
+
 def is_low_precision(model: nn.Module) -> bool:
     """Whether `low_precision_convs` was applied to `model`."""
     return getattr(model, "vfi_low_precision", torch.float32) != torch.float32

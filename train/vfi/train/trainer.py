@@ -110,6 +110,13 @@ class Trainer:
         # Every family's objective uses every parameter (checked for rife-4.0, ifrnet, ugsp, cain,
         # cspa) except RIFE's fast mode, which skips the context and refinement nets.
         skips_modules = getattr(self.model, "mode", None) == "fast"
+        if self.amp_dtype is not None:
+            from vfi.models.precision_islands import autocast_islands
+
+            # Coordinates stay fp32 under autocast: the model's, and a teacher's inside the objective.
+            for module in (self.model, objective):
+                if isinstance(module, torch.nn.Module):
+                    autocast_islands(module)
         self.train_module = wrap_ddp(objective_module(self.model, objective), self.ctx, find_unused_parameters=skips_modules)
 
         self.train_set, self.val_set = train_set, val_set
