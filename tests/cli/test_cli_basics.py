@@ -39,6 +39,22 @@ def test_doctor_reports_torch_and_tensorrt_state(capsys):
     assert "backend torch" in out
 
 
+def test_doctor_says_which_precisions_each_backend_runs_a_model_at():
+    from vfi.cli.commands.doctor import check_backends
+    from vfi.runtime.backends.torch_backend import TorchRunner
+
+    checks = {c.name: c for c in check_backends()}
+    torch_row = checks["backend torch"]
+    cpu = ", ".join(TorchRunner.precisions["cpu"])
+    assert torch_row.ok and f"model precisions: cpu {cpu}; cuda" in torch_row.detail
+    if checks["backend compiled"].ok:
+        assert checks["backend compiled"].detail == "runs built artifacts, each at its own precision"
+    if checks["backend openvino"].ok:
+        from vfi.core.openvino import cpu_precisions
+
+        assert checks["backend openvino"].detail == "model precisions: cpu " + ", ".join(cpu_precisions())
+
+
 def test_models_lists_the_default_model(capsys):
     main(["models"])
     out = capsys.readouterr().out

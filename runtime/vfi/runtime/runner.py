@@ -61,6 +61,14 @@ class Runner:
     #: consecutive input pairs the pipeline may hand over in one `infer` call: more than one only
     #: where the backend runs a call's frames in parallel, so the pairs overlap
     pairs_per_call = 1
+    #: whether the backend runs a model name or checkpoint (False: built artifacts only)
+    runs_models = True
+
+    @classmethod
+    def model_precisions(cls) -> dict[str, tuple[str, ...]]:
+        """Device -> precisions this backend runs a model at on this machine (for `vfi doctor`);
+        empty for a backend that runs only built artifacts (they run at their own precision)."""
+        return dict(cls.precisions) if cls.runs_models else {}
 
     def __init__(
         self,

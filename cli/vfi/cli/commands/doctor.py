@@ -100,6 +100,13 @@ def check_backends() -> list[Check]:
         try:
             cls = runner_class(name)
             ok, reason = cls.is_available()
+            if ok and not reason:
+                offered = cls.model_precisions()
+                reason = (
+                    "model precisions: " + "; ".join(f"{device} {', '.join(p)}" for device, p in offered.items() if p)
+                    if offered
+                    else "runs built artifacts, each at its own precision"
+                )
             checks.append(Check(f"backend {name}", ok, cls.version() if ok else "-", reason))
         except Exception as exc:
             checks.append(Check(f"backend {name}", False, "-", _short(exc)))

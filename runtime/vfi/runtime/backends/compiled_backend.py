@@ -19,6 +19,7 @@ class CompiledRunner(Runner):
     """Runs an AOTInductor package. The model must be a ``.pt2`` path with its sidecar."""
 
     name = "compiled"
+    runs_models = False
     requires = ("torch", "torch._inductor")
 
     def __init__(

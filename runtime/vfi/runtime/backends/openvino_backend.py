@@ -82,6 +82,13 @@ class OpenVINORunner(Runner):
         self.compile_properties: dict = {}
 
     @classmethod
+    def model_precisions(cls) -> dict[str, tuple[str, ...]]:
+        """What this machine's CPU plugin runs natively (OpenVINO runs on CPU only here)."""
+        from vfi.core.openvino import cpu_precisions
+
+        return {"cpu": cpu_precisions()}
+
+    @classmethod
     def version(cls) -> str:
         try:
             import openvino

@@ -107,6 +107,7 @@ class TensorRTRunner(Runner):
     """
 
     name = "tensorrt"
+    runs_models = False
 
     def __init__(
         self,
