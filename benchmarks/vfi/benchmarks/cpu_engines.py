@@ -16,6 +16,7 @@ printed and written with the rows. A Markdown table is printed last.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 from pathlib import Path
@@ -52,6 +53,51 @@ def time_runner(runner, height: int, width: int, runs: int, warmup: int) -> floa
     return 1000.0 * statistics.median(times)
 
 
+def measure(make_runner, row: dict, height: int, width: int, runs: int, warmup: int, middlebury: Path | None) -> dict:
+    """`row` with the median ms of the runner `make_runner()` gives (`time_runner`) and, with
+    `middlebury`, its Middlebury-Other PSNR, IE and per-sequence PSNR; or with ``skipped`` (the
+    reason in one line) when the runner cannot run here."""
+    from vfi.benchmarks.datasets import open_dataset
+    from vfi.benchmarks.evaluate import evaluate
+    from vfi.core.errors import VfiError
+    from vfi.core.messages import short_error
+
+    try:
+        with make_runner() as runner:
+            row["ms"] = time_runner(runner, height, width, runs, warmup)
+            if middlebury is not None:
+                scores = evaluate(open_dataset("middlebury", middlebury), runner, use_lpips=False)
+                row.update(psnr=scores["psnr"], ie=scores["ie"], per_sequence={s["name"]: s["psnr"] for s in scores["samples"]})
+    except VfiError as exc:
+        row["skipped"] = short_error(exc)
+    return row
+
+
+def compare(row: dict, baseline: dict) -> None:
+    """Add to `row` its speed-up over `baseline` and, where both were scored, the mean and worst
+    per-sequence PSNR difference."""
+    row["speedup"] = baseline["ms"] / row["ms"]
+    if "psnr" in row and "psnr" in baseline:
+        row["psnr_delta"] = row["psnr"] - baseline["psnr"]
+        row["worst_sequence_delta"] = min(row["per_sequence"][k] - baseline["per_sequence"][k] for k in row["per_sequence"])
+
+
+def print_table(rows: list[dict], versus: str) -> None:
+    """The Markdown table of `rows` (ratios headed "vs `versus`")."""
+    print(f"| model | engine | ms / frame | vs {versus} | Middlebury PSNR (dB) | Δ PSNR mean / worst | IE |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        if "skipped" in row:
+            print(f"| {row['model']} | {row['engine']} | skipped: {row['skipped']} | | | | |")
+            continue
+        psnr = f"{row['psnr']:.3f}" if "psnr" in row else "-"
+        delta = f"{row['psnr_delta']:+.3f} / {row['worst_sequence_delta']:+.3f}" if "psnr_delta" in row else "-"
+        ie = f"{row['ie']:.3f}" if "ie" in row else "-"
+        print(
+            f"| {row['model']} | {row['engine']} | {row['ms']:.0f} | {row.get('speedup', 1.0):.2f}x | {psnr} | {delta} | {ie} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["rife-4.0-fast", "rife-4.0"])
@@ -65,11 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     height, width = (int(v) for v in args.size.lower().split("x"))
 
-    from vfi.benchmarks.datasets import open_dataset
-    from vfi.benchmarks.evaluate import evaluate
     from vfi.benchmarks.machine import library_versions, machine_info
-    from vfi.core.errors import VfiError
-    from vfi.core.messages import short_error
     from vfi.runtime.backends import create_runner
 
     machine = machine_info("cpu", args.threads)
@@ -81,29 +123,17 @@ def main(argv: list[str] | None = None) -> None:
             if args.engines and label not in args.engines:
                 continue
             row = {"model": model, "engine": label, "backend": backend, "precision": precision, "size": [height, width]}
-            try:
-                with create_runner(backend, model, device="cpu", precision=precision, threads=args.threads, **options) as runner:
-                    row["ms"] = time_runner(runner, height, width, args.runs, args.warmup)
-                    if args.middlebury is not None:
-                        scores = evaluate(open_dataset("middlebury", args.middlebury), runner, use_lpips=False)
-                        row.update(
-                            psnr=scores["psnr"], ie=scores["ie"], per_sequence={s["name"]: s["psnr"] for s in scores["samples"]}
-                        )
-            except VfiError as exc:
-                row["skipped"] = short_error(exc)
-                rows.append(row)
+            make = functools.partial(
+                create_runner, backend, model, device="cpu", precision=precision, threads=args.threads, **options
+            )
+            rows.append(measure(make, row, height, width, args.runs, args.warmup, args.middlebury))
+            if "skipped" in row:
                 print(f"{model:14s} {label:28s} skipped: {row['skipped']}", flush=True)
                 continue
             if label == ENGINES[0][0]:
                 baseline = row
             if baseline is not None:
-                row["speedup"] = baseline["ms"] / row["ms"]
-                if "psnr" in row and "psnr" in baseline:
-                    row["psnr_delta"] = row["psnr"] - baseline["psnr"]
-                    row["worst_sequence_delta"] = min(
-                        row["per_sequence"][k] - baseline["per_sequence"][k] for k in row["per_sequence"]
-                    )
-            rows.append(row)
+                compare(row, baseline)
             print(
                 f"{model:14s} {label:28s} {row['ms']:8.1f} ms  x{row.get('speedup', float('nan')):.2f}"
                 + (f"  PSNR {row['psnr']:.3f} IE {row['ie']:.3f}" if "psnr" in row else ""),
@@ -127,18 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         f"calls after {args.warmup} warm-up; {height}x{width} padded to the model's multiple; batch 1"
     )
     print()
-    print("| model | engine | ms / frame | vs torch fp32 | Middlebury PSNR (dB) | Δ PSNR mean / worst | IE |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        if "skipped" in row:
-            print(f"| {row['model']} | {row['engine']} | skipped: {row['skipped']} | | | | |")
-            continue
-        psnr = f"{row['psnr']:.3f}" if "psnr" in row else "-"
-        delta = f"{row['psnr_delta']:+.3f} / {row['worst_sequence_delta']:+.3f}" if "psnr_delta" in row else "-"
-        ie = f"{row['ie']:.3f}" if "ie" in row else "-"
-        print(
-            f"| {row['model']} | {row['engine']} | {row['ms']:.0f} | {row.get('speedup', 1.0):.2f}x | {psnr} | {delta} | {ie} |"
-        )
+    print_table(rows, "torch fp32")
 
 
 if __name__ == "__main__":

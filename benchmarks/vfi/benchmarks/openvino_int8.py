@@ -24,6 +24,7 @@ Middlebury-Other PSNR / IE with the mean and worst per-sequence difference again
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from vfi.runtime.backends.openvino_backend import OpenVINORunner
@@ -98,12 +99,8 @@ def main(argv: list[str] | None = None) -> None:
         import nncf  # noqa: F401
     except ImportError:
         raise SystemExit("error: this experiment needs NNCF (pip install nncf); the toolkit does not ship int8") from None
-    from vfi.benchmarks.cpu_engines import time_runner
-    from vfi.benchmarks.datasets import open_dataset
-    from vfi.benchmarks.evaluate import evaluate
+    from vfi.benchmarks.cpu_engines import compare, measure, print_table
     from vfi.benchmarks.machine import library_versions, machine_info
-    from vfi.core.errors import VfiError
-    from vfi.core.messages import short_error
     from vfi.runtime.backends import create_runner
 
     machine = machine_info("cpu", args.threads)
@@ -122,28 +119,21 @@ def main(argv: list[str] | None = None) -> None:
     for model in args.models:
         baseline = None
         for label, make in configs:
-            row = {"model": model, "engine": label}
-            try:
-                with make(model) as runner:
-                    row["ms"] = time_runner(runner, height, width, args.runs, args.warmup)
-                    if args.middlebury is not None:
-                        scores = evaluate(open_dataset("middlebury", args.middlebury), runner, use_lpips=False)
-                        row.update(
-                            psnr=scores["psnr"], ie=scores["ie"], per_sequence={s["name"]: s["psnr"] for s in scores["samples"]}
-                        )
-            except VfiError as exc:
-                row["skipped"] = short_error(exc)
-                rows.append(row)
+            row = measure(
+                functools.partial(make, model),
+                {"model": model, "engine": label},
+                height,
+                width,
+                args.runs,
+                args.warmup,
+                args.middlebury,
+            )
+            rows.append(row)
+            if "skipped" in row:
                 print(f"{model:14s} {label:36s} skipped: {row['skipped']}", flush=True)
                 continue
             baseline = baseline or row
-            row["speedup"] = baseline["ms"] / row["ms"]
-            if "psnr" in row:
-                row["psnr_delta"] = row["psnr"] - baseline["psnr"]
-                row["worst_sequence_delta"] = min(
-                    row["per_sequence"][k] - baseline["per_sequence"][k] for k in row["per_sequence"]
-                )
-            rows.append(row)
+            compare(row, baseline)
             print(f"{model:14s} {label:36s} {row['ms']:8.1f} ms  x{row['speedup']:.2f}", flush=True)
     if args.json is not None:
         from vfi.benchmarks.results_io import write_json
@@ -159,16 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.calibration} rendered calibration pairs per size"
     )
     print()
-    print("| model | engine | ms / frame | vs OpenVINO fp32 | Middlebury PSNR (dB) | Δ PSNR mean / worst | IE |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        if "skipped" in row:
-            print(f"| {row['model']} | {row['engine']} | skipped: {row['skipped']} | | | | |")
-            continue
-        psnr = f"{row['psnr']:.3f}" if "psnr" in row else "-"
-        delta = f"{row['psnr_delta']:+.3f} / {row['worst_sequence_delta']:+.3f}" if "psnr_delta" in row else "-"
-        ie = f"{row['ie']:.3f}" if "ie" in row else "-"
-        print(f"| {row['model']} | {row['engine']} | {row['ms']:.0f} | {row['speedup']:.2f}x | {psnr} | {delta} | {ie} |")
+    print_table(rows, "OpenVINO fp32")
 
 
 if __name__ == "__main__":
