@@ -101,6 +101,25 @@ class Runner:
         `__init__` of backends that run models, after the device checks)."""
         require_supported(self.precision, self.precisions.get(self.device, ()), f"the {self.name} backend on {self.device}")
 
+    def _adopt_artifact(self, artifact) -> None:
+        """Take the card, graph spec and shape fitter of a built artifact (`artifact.Artifact`)."""
+        self._artifact = artifact
+        self.card = artifact.card()
+        self._spec = artifact.graph_spec()
+        self._fitter = artifact.fitter()
+
+    def _adopt_model_for_export(self) -> None:
+        """Load the torch model that graphs are exported from on first use: its card, graph spec,
+        module and fingerprint (the key of the graph cache)."""
+        from vfi.models.registry import graph_spec
+        from vfi.runtime.model_source import load_torch_model, model_fingerprint
+
+        module = load_torch_model(self.model, self.hparams)
+        self.card = module.card
+        self._spec = graph_spec(module.card)
+        self._module = module
+        self._fingerprint = model_fingerprint(module)
+
     def _use_artifact_precision(self, built: str, artifact_name: str) -> None:
         """Run at the artifact's precision `built` (see `vfi.core.precision.artifact_precision`);
         also refuses `hparams`, which a built graph has fixed."""

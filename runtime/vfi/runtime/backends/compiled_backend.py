@@ -57,9 +57,7 @@ class CompiledRunner(Runner):
                 f"{torch.__version__}; compile it again here (vfi build --target compiled)"
             )
         self._set_torch_threads()
-        self.card = artifact.card()
-        self._spec = artifact.graph_spec()
-        self._fitter = artifact.fitter()
+        self._adopt_artifact(artifact)
         self._package = torch._inductor.aoti_load_package(str(artifact.path))
 
     def prepare(self, height: int, width: int) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from vfi.core.errors import BackendUnavailable, InputError
-from vfi.runtime.model_source import load_torch_model, model_fingerprint
 from vfi.runtime.runner import Runner
 
 
@@ -67,18 +66,9 @@ class OnnxRuntimeRunner(Runner):
                     "ONNX Runtime cannot run; export the portable flavour, or build a TensorRT engine from it"
                 )
             self._use_artifact_precision(artifact.precision, artifact.path.name)
-            self._artifact = artifact
-            self.card = artifact.card()
-            self._fitter = artifact.fitter()
-            self._spec = artifact.graph_spec()
+            self._adopt_artifact(artifact)
             return
-        from vfi.models.registry import graph_spec
-
-        module = load_torch_model(self.model, self.hparams)
-        self.card = module.card
-        self._spec = graph_spec(module.card)
-        self._module = module
-        self._fingerprint = model_fingerprint(module)
+        self._adopt_model_for_export()
 
     def prepare(self, height: int, width: int) -> None:
         """Export (or find in the cache) the graph for this padded size and open its session."""

@@ -26,7 +26,6 @@ from __future__ import annotations
 import numpy as np
 
 from vfi.core.errors import InputError
-from vfi.runtime.model_source import load_torch_model, model_fingerprint
 from vfi.runtime.runner import Runner
 
 
@@ -113,19 +112,10 @@ class OpenVINORunner(Runner):
             else:
                 self._check_model_precision()
                 self._refuse_hparams(artifact.path.name)
-            self._artifact = artifact
-            self.card = artifact.card()
-            self._spec = artifact.graph_spec()
-            self._fitter = artifact.fitter()
+            self._adopt_artifact(artifact)
             return
-        from vfi.models.registry import graph_spec
-
         self._check_model_precision()
-        module = load_torch_model(self.model, self.hparams)
-        self.card = module.card
-        self._spec = graph_spec(module.card)
-        self._module = module
-        self._fingerprint = model_fingerprint(module)
+        self._adopt_model_for_export()
 
     def prepare(self, height: int, width: int) -> None:
         """Export (or find in the cache) and compile the graph for this padded size, batch 1."""

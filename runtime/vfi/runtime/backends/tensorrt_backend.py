@@ -188,9 +188,7 @@ class TensorRTRunner(Runner):
         self._inputs = [n for n in names if self._engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
         self._outputs = [n for n in names if n not in self._inputs]
         self._slots = [_Slot(self._engine) for _ in range(self.slot_count)]
-        self.card = artifact.card()
-        self._spec = artifact.graph_spec()
-        self._fitter = artifact.fitter()
+        self._adopt_artifact(artifact)
 
     def prepare(self, height: int, width: int) -> None:
         super().prepare(height, width)
