@@ -75,3 +75,14 @@ def test_engine_repository(tiny_model, export_cache, tmp_path):
     assert config["max_batch_size"] == [4] and config["input"][0]["dims"] == [3, -1, -1]
     assert config["parameters"][0]["value"][0]["string_value"] == ["vfi::VfiBackwardWarp@1"]
     assert (tmp_path / "repo" / "tiny-warp-scalar" / "1" / "model.plan").read_bytes() == b"plan"
+
+
+def test_repository_io_matches_what_vfi_serve_binds(tiny_model, export_cache, tmp_path):
+    # The stock-server repository and `vfi serve` take the same names and types (vfi.core.serving).
+    from vfi.core.serving import io_tensors
+
+    result = export_cache("serve-static", lambda: tiny_model("scalar"), ExportOptions(flavour="portable", shape=(16, 24)))
+    config = loads((write_repository(result.path, tmp_path / "repo") / "config.pbtxt").read_text())
+    inputs, outputs = io_tensors(timestep=True, uint8=False)
+    assert [(i["name"][0], i["data_type"][0]) for i in config["input"]] == [(t.name, f"TYPE_{t.datatype}") for t in inputs]
+    assert [(o["name"][0], o["data_type"][0]) for o in config["output"]] == [(t.name, f"TYPE_{t.datatype}") for t in outputs]

@@ -17,23 +17,21 @@ the config says which plugins the plan holds in its ``parameters``.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 from vfi.core.errors import InputError
 from vfi.export.pbtxt import Enum, dumps
 
-#: precision of the exchange tensors (always float32, see `vfi.core.graph_spec`)
-IO_TYPE = Enum("TYPE_FP32")
 DEFAULT_MAX_BATCH = 8
 DEFAULT_QUEUE_DELAY_US = 100
 
 
 def model_name_for(sidecar: dict) -> str:
-    """A Triton model name from the model card's variant (letters, digits, '.', '-', '_')."""
-    variant = sidecar.get("model_card", {}).get("variant", "model")
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", variant) or "model"
+    """A Triton model name from the model card's variant (`vfi.core.serving.served_name`)."""
+    from vfi.core.serving import served_name
+
+    return served_name(sidecar.get("model_card", {}).get("variant", "model"))
 
 
 def _batch_is_dynamic(sidecar: dict) -> bool:
@@ -48,10 +46,15 @@ def _dims(shape: list, drop_batch: bool) -> list[int]:
     return [d if isinstance(d, int) else -1 for d in dims]
 
 
+def _tensor(served, shapes: dict, dynamic_batch: bool) -> dict:
+    return {"name": served.name, "data_type": Enum(f"TYPE_{served.datatype}"), "dims": _dims(shapes[served.name], dynamic_batch)}
+
+
 def make_config(
     sidecar: dict, name: str, max_batch_size: int = DEFAULT_MAX_BATCH, instances: int = 1, kind: str = "KIND_GPU"
 ) -> dict:
     """The config.pbtxt content (a dict for `pbtxt.dumps`) for the artifact described by `sidecar`."""
+    from vfi.core.serving import io_tensors
     from vfi.models.card import ModelCard
     from vfi.models.registry import graph_spec
 
@@ -70,6 +73,10 @@ def make_config(
             f"but the {sidecar['model_card']['family']} graph interface is {spec.input_names} -> "
             f"{spec.output_names}; export it again"
         )
+    # Names and types are those `vfi serve` binds (the float32 variant); the shapes are the graph's.
+    served_inputs, served_outputs = io_tensors(spec.timestep_mode != "fixed", uint8=False)
+    if [t.name for t in served_inputs] != spec.input_names or [t.name for t in served_outputs] != spec.output_names:
+        raise InputError(f"the {sidecar['model_card']['family']} graph interface differs from the served one")
     dynamic_batch = _batch_is_dynamic(sidecar)
     # Engine sidecars, like graph sidecars, hold inputs / outputs with symbolic names where the
     # profile spans a range (see `tensorrt_builder`); the profile's max batch bounds Triton's batch.
@@ -83,8 +90,8 @@ def make_config(
         "platform": "tensorrt_plan" if engine else "onnxruntime_onnx",
         "backend": "tensorrt" if engine else "onnxruntime",
         "max_batch_size": int(max_batch),
-        "input": [{"name": n, "data_type": IO_TYPE, "dims": _dims(shapes[n], dynamic_batch)} for n in spec.input_names],
-        "output": [{"name": n, "data_type": IO_TYPE, "dims": _dims(shapes[n], dynamic_batch)} for n in spec.output_names],
+        "input": [_tensor(t, shapes, dynamic_batch) for t in served_inputs],
+        "output": [_tensor(t, shapes, dynamic_batch) for t in served_outputs],
         "instance_group": [{"count": int(instances), "kind": Enum(kind)}],
     }
     if dynamic_batch:
