@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PORTIONS = ("core", "kernels", "models", "train", "export", "runtime", "benchmarks", "cli")
+PORTIONS = ("core", "kernels", "models", "train", "export", "runtime", "serve", "benchmarks", "cli")
 
 
 def test_every_module_resolves_to_its_own_file():

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from vfi.cli.commands import bench, build, demo, doctor, export, interpolate, models, report, weights
+from vfi.cli.commands import bench, build, demo, doctor, export, interpolate, models, report, serve, weights
 from vfi.cli.commands import eval as eval_cmd
 from vfi.cli.commands import train as train_cmd
 
@@ -33,6 +33,7 @@ app.command("bench")(bench.bench_command)
 app.command("eval")(eval_cmd.eval_command)
 app.command("report")(report.report_command)
 app.command("train")(train_cmd.train_command)
+app.command("serve")(serve.serve_command)
 app.add_typer(weights.app, name="weights")
 
 #: library parameter -> flag, where a command's flag is not the parameter's own name
@@ -40,6 +41,7 @@ PARAMETER_FLAGS = {
     "build": build.PARAMETER_FLAGS,
     "export": export.PARAMETER_FLAGS,
     "train": train_cmd.PARAMETER_FLAGS,
+    "serve": serve.PARAMETER_FLAGS,
 }
 
 
