@@ -50,7 +50,7 @@ def interpolate_command(
     backend: str = typer.Option(
         "auto",
         "--backend",
-        help="auto, torch, openvino, onnxruntime, tensorrt or compiled. auto: for a model, openvino on cpu when installed, else torch; torch on cuda; for an artifact, the backend that runs it.",
+        help="auto, torch, openvino, onnxruntime, tensorrt, compiled or triton. auto: for a model, openvino on cpu when installed, else torch; torch on cuda; for an artifact, the backend that runs it. triton: send frames to a Triton server (vfi serve) at --url; --model is the served model's name.",
     ),
     device: str = typer.Option("auto", "--device", help="auto (cuda when torch sees one), cpu or cuda."),
     precision: str = typer.Option(
@@ -77,6 +77,16 @@ def interpolate_command(
     batch: Optional[int] = typer.Option(
         None, "--batch", help="Most frames per model call (default: all in-between frames of a pair)."
     ),
+    url: Optional[str] = typer.Option(
+        None, "--url", help="triton backend: the server's HOST:PORT (default 127.0.0.1:8001, gRPC)."
+    ),
+    protocol: Optional[str] = typer.Option(None, "--protocol", help="triton backend: grpc (default) or http."),
+    inflight: Optional[int] = typer.Option(None, "--inflight", help="triton backend: requests kept in flight (default 4)."),
+    wire: Optional[str] = typer.Option(
+        None,
+        "--wire",
+        help="triton backend: uint8 (default, where the server offers NAME-uint8; lossless for 8-bit video) or fp32.",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
     channels_last: bool = typer.Option(False, "--channels-last", help="torch backend: NHWC memory order."),
     cuda_graphs: bool = typer.Option(False, "--cuda-graphs", help="torch / tensorrt backends: replay CUDA graphs (cuda only)."),
@@ -95,6 +105,9 @@ def interpolate_command(
         options["streams"] = streams
     if requests is not None:
         options["requests"] = requests
+    for key, value in (("url", url), ("protocol", protocol), ("inflight", inflight), ("wire", wire)):
+        if value is not None:
+            options[key] = value
     hparams = {"flow_scale": flow_scale} if flow_scale is not None else None
     runner = create_runner(backend, model, device=device, precision=precision, threads=threads, hparams=hparams, **options)
     from vfi.cli.progress import progress_bar

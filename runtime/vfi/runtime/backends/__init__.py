@@ -20,6 +20,8 @@ BACKENDS = LazyRegistry(
         "tensorrt": "vfi.runtime.backends.tensorrt_backend:TensorRTRunner",
         "compiled": "vfi.runtime.backends.compiled_backend:CompiledRunner",
         "openvino": "vfi.runtime.backends.openvino_backend:OpenVINORunner",
+        # a remote Triton server (`vfi serve`); never picked by "auto"
+        "triton": "vfi.runtime.backends.triton_backend:TritonRunner",
     },
     parameter="backend",
 )
