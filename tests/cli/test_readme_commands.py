@@ -46,6 +46,8 @@ SMALLER: dict[str, list[tuple[str, str]] | str] = {
     "vfi interpolate clip.mp4 -o out_ir.mp4 --model rife_fast.xml": [],
     "vfi export rife-4.0 -o rife_trt.onnx --dynamic": [],
     "vfi build rife_trt.onnx -o rife.engine --min 1x256x256 --opt 1x768x1280 --max 1x1088x1920": [],
+    "vfi serve rife-4.0-fast --backend openvino --max-batch 8 --instances 1": "a server that runs until stopped; tests/serve start `vfi serve` on free ports and send it real requests",
+    "vfi interpolate clip.mp4 -o clip_2x.mp4 --backend triton --url gpu-server:8001 --model rife-4.0-fast": "needs a running server; tests/serve/test_triton_client.py runs it against `vfi serve`",
     "vfi eval --dataset middlebury --root ../shared/data/middlebury_other --json eval.json": [
         ("../shared/data/middlebury_other", "middlebury_other")
     ],
