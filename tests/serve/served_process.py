@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,8 @@ class Served:
     grpc: int
     metrics: int
     name: str
+    #: the server's TMPDIR (its workspace lives there), removed by `stop`: a killed server cannot
+    tmp: str = ""
 
     @property
     def grpc_url(self) -> str:
@@ -52,6 +56,8 @@ class Served:
         except subprocess.TimeoutExpired:
             self.kill_all()
             _, err = self.process.communicate()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
         return self.process.returncode, err
 
 
@@ -63,11 +69,12 @@ def start_server(checkpoint: Path, *extra: str) -> Served:
     http, grpc, metrics = free_ports(3)
     command = [sys.executable, "-m", "vfi", "serve", str(checkpoint), "--backend", "torch", "--address", "127.0.0.1"]
     command += ["--http-port", str(http), "--grpc-port", str(grpc), "--metrics-port", str(metrics), *extra]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    tmp = tempfile.mkdtemp(prefix="vfi-serve-test-")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": tmp}
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
     )
-    served = Served(process, http, grpc, metrics, "rife-4.0-fast")
+    served = Served(process, http, grpc, metrics, "rife-4.0-fast", tmp)
     deadline = time.monotonic() + START_TIMEOUT_S
     client = grpcclient.InferenceServerClient(served.grpc_url)
     while time.monotonic() < deadline:
