@@ -36,6 +36,7 @@ from vfi.core.serving import (
     DEFAULT_QUEUE_DELAY_US,
     MIN_SIDE,
     io_tensors,
+    served_name,
     uint8_name,
 )
 from vfi.serve.handler import InterpolationHandler
@@ -130,9 +131,7 @@ class TritonServer:
 
     def __init__(self, runners: list, name: str, options: ServeOptions):
         options.check()
-        import re
-
-        if not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+        if served_name(name) != name:  # the one rule for Triton model names (vfi.core.serving)
             raise InputError(f"model name {name!r} may hold only letters, digits, '.', '_' and '-'", "name")
         self.runners = list(runners)
         self.name = name
