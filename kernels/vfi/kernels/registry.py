@@ -53,6 +53,17 @@ OPS: dict[str, OpSpec] = {
         "VfiBackwardWarp",
         {"float64": Tolerance(1e-12), "float32": Tolerance(2e-5, 1e-5), "float16": Tolerance(1e-3, 1e-3)},
     ),
+    # Tolerances vs the float64 reference on img in [0, 1] (outputs are weighted means, or for "sum"
+    # sums of a few colliding values, hence the rtol). float32: fp32 coordinates (<= 1.2e-7 * W
+    # pixels) in the weights plus fp32 sums; on a GPU the atomic adds land in a different order
+    # from run to run (a few ulp of each sum), measured within 1e-6 on CPU (interpreter), so
+    # 2e-5 leaves room for the order. float16: one fp16 rounding of the output (<= 4.9e-4 for
+    # values <= 1, relative for larger sums); coordinates and sums stay fp32.
+    "forward_splat": conventional_spec(
+        "forward_splat",
+        "VfiForwardSplat",
+        {"float64": Tolerance(1e-12, 1e-12), "float32": Tolerance(2e-5, 2e-5), "float16": Tolerance(1e-3, 1e-3)},
+    ),
     # Owned by the deform_conv2d / sparse_conv2d work; tolerances are theirs to tighten.
     "deform_conv2d": conventional_spec(
         "deform_conv2d",
