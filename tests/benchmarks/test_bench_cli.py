@@ -147,3 +147,18 @@ def test_flow_scale_rows_change_cost_and_skip_models_without_one(tmp_path, monke
     assert 0.15 < half["macs"] / full["macs"] < 0.4
     assert rows[("cain", 0.5)]["status"] == "skipped" and "flow_scale" in rows[("cain", 0.5)]["reason"]
     assert model_label(half) == "rife-4.0-fast @ flow scale 0.5" and model_label({"model": "cain"}) == "cain"
+
+
+def test_bench_inputs_pan_steadily_through_the_context_frames():
+    import numpy as np
+
+    from vfi.benchmarks.bench import BENCH_SHIFT, bench_inputs
+
+    img0, img1, t, context = bench_inputs(16, 40, context=2)
+    assert t.tolist() == [0.5] and [f.shape for f in (img0, img1, *context)] == [(1, 3, 16, 40)] * 4
+    before, after = context  # I_-1, I_2
+    s = BENCH_SHIFT
+    np.testing.assert_array_equal(img1[..., :-s], img0[..., s:])  # the scene moves s pixels per frame
+    np.testing.assert_array_equal(img0[..., :-s], before[..., s:])
+    np.testing.assert_array_equal(after[..., :-s], img1[..., s:])
+    assert bench_inputs(16, 40)[3] == ()

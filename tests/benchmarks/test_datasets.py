@@ -26,7 +26,7 @@ def _one_line(exc_info) -> str:
 
 
 def test_every_dataset_name_has_an_adapter():
-    assert set(names()) == {"middlebury", "vimeo90k", "ucf101", "snu-film", "triplets", "video"}
+    assert set(names()) == {"middlebury", "vimeo90k", "vimeo90k-septuplet", "ucf101", "snu-film", "triplets", "video", "frames"}
 
 
 def test_middlebury_reads_sequences_in_order_with_ground_truth(tmp_path):
@@ -152,3 +152,68 @@ def test_video_drop_frame_protocol(tmp_path):
     (tmp_path / "junk.mp4").write_bytes(b"junk")
     with pytest.raises(InputError, match="not a readable video"):
         open_dataset("video", tmp_path / "junk.mp4")
+
+
+# -- windows for models with context frames ------------------------------------------------------
+
+
+def _tagged_frames(count: int) -> list[np.ndarray]:
+    """Frames whose value is their index (so a sample's frames can be told apart)."""
+    return [np.full((8, 8, 3), index, np.uint8) for index in range(count)]
+
+
+def _indices(triplet) -> list[int]:
+    return [int(f[0, 0, 0]) for f in (triplet.frame0, triplet.gt, triplet.frame1, *triplet.context)]
+
+
+@pytest.mark.parametrize(
+    ("count", "context", "expected"),
+    [
+        (7, 1, [[0, 1, 2], [2, 3, 4], [4, 5, 6]]),
+        # img0, gt, img1, then I_-1 and I_2 at the kept spacing; the ends repeat the first / last kept frame.
+        (9, 2, [[0, 1, 2, 0, 4], [2, 3, 4, 0, 6], [4, 5, 6, 2, 8], [6, 7, 8, 4, 8]]),
+        (8, 2, [[0, 1, 2, 0, 4], [2, 3, 4, 0, 6], [4, 5, 6, 2, 6]]),  # the last odd frame has no right neighbour
+        (3, 3, [[0, 1, 2, 0, 2, 0, 2]]),
+    ],
+)
+def test_drop_frame_windows(count, context, expected):
+    from vfi.benchmarks.datasets.drop_frame import drop_frame_triplets
+
+    samples = list(drop_frame_triplets(iter(_tagged_frames(count)), context))
+    assert [_indices(s) for s in samples] == expected
+    assert [s.name for s in samples] == [f"frame{2 * j + 1:06d}" for j in range(len(expected))]
+    assert len(list(drop_frame_triplets(iter(_tagged_frames(count)), context, limit=1))) == 1
+
+
+def test_frames_folder_and_video_give_windows(tmp_path):
+    for index, frame in enumerate(_tagged_frames(7)):
+        save(tmp_path / "clip" / f"f{index}.png", frame)
+    samples = list(open_dataset("frames", tmp_path / "clip", context=2))
+    assert [_indices(s) for s in samples] == [[0, 1, 2, 0, 4], [2, 3, 4, 0, 6], [4, 5, 6, 2, 6]]
+    video = write_video(tmp_path / "clip.mkv", frames=7)
+    windows = list(open_dataset("video", video, context=2))
+    pairs = list(open_dataset("video", video))
+    assert len(windows) == len(pairs) == 3 and all(len(w.context) == 2 for w in windows)
+    np.testing.assert_array_equal(windows[1].context[0], pairs[0].frame0)  # I_-1 of sample 1 is frame 0
+    np.testing.assert_array_equal(windows[1].context[1], pairs[2].frame1)  # I_2 of sample 1 is frame 6
+
+
+def test_vimeo90k_septuplets_for_context_models(tmp_path):
+    root = tmp_path / "vimeo"
+    for entry in ("00001/0001", "00001/0002"):
+        for index, frame in enumerate(_tagged_frames(7)):
+            save(root / "sequences" / entry / f"im{index + 1}.png", frame)
+    (root / "sep_testlist.txt").write_text("00001/0001\n00001/0002\n")
+    assert [_indices(s) for s in open_dataset("vimeo90k-septuplet", root, context=2)] == [[2, 3, 4, 0, 6]] * 2
+    assert [_indices(s) for s in open_dataset("vimeo90k-septuplet", root)] == [[2, 3, 4]] * 2
+    with pytest.raises(InputError) as info:
+        open_dataset("vimeo90k-septuplet", root, context=3)
+    assert "longer clips" in _one_line(info)
+
+
+def test_triplet_datasets_refuse_context_models(tmp_path):
+    root = write_middlebury(tmp_path / "mb")
+    with pytest.raises(InputError) as info:
+        open_dataset("middlebury", root, context=2)
+    message = _one_line(info)
+    assert "holds triplets" in message and "vimeo90k-septuplet" in message and "frames" in message

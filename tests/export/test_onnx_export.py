@@ -169,3 +169,67 @@ def test_parity_failure_refuses_and_leaves_nothing(tiny_model, tmp_path, monkeyp
     with pytest.raises(ExportError, match="would pass at"):
         export_onnx(tiny_model("scalar"), tmp_path / "m.onnx", ExportOptions(flavour="portable", shape=(16, 16)))
     assert list(tmp_path.iterdir()) == []
+
+
+def _context_and_flow_models(tiny_model):
+    """A model with two context frames (around the tiny warp model) and a tiny flow estimator."""
+    import torch
+
+    from vfi.models.card import ModelCard
+
+    class TinyContext(torch.nn.Module):
+        timestep_mode, pad_multiple, context_frames = "scalar", 8, 2
+
+        def __init__(self):
+            super().__init__()
+            self.inner = tiny_model("scalar")
+            self.mix = torch.nn.Conv2d(6, 3, 3, padding=1)
+
+        def forward(self, img0, img1, t, img_m1, img2):
+            return self.inner(img0, img1, t) + 0.1 * torch.tanh(self.mix(torch.cat([img_m1, img2], 1)))
+
+    class TinyFlow(torch.nn.Module):
+        timestep_mode, pad_multiple, task = "fixed", 8, "flow"
+
+        def __init__(self):
+            super().__init__()
+            self.flow = torch.nn.Conv2d(6, 2, 3, padding=1)
+
+        def forward(self, img0, img1):
+            return 4.0 * torch.tanh(self.flow(torch.cat([img0, img1], 1)))
+
+    torch.manual_seed(0)
+    context, flow = TinyContext().eval(), TinyFlow().eval()
+    context.card = ModelCard(family="tiny-context", variant="tiny-context", pad_multiple=8, context=2)
+    flow.card = ModelCard(family="tiny-flow", variant="tiny-flow", pad_multiple=8, timestep_mode="fixed", task="flow")
+    return context, flow
+
+
+def test_context_frames_are_graph_inputs_of_a_dynamic_export(tiny_model, tmp_path):
+    import torch
+
+    from vfi.export.onnx_artifact import export_onnx
+
+    model, _ = _context_and_flow_models(tiny_model)
+    result = export_onnx(model, tmp_path / "ctx.onnx", ExportOptions(flavour="portable", dynamic=True))
+    graph = onnx.load(str(result.path))
+    assert [v.name for v in graph.graph.input] == ["img0", "img1", "timestep", "img_m1", "img2"]
+    assert result.sidecar["inputs"]["img2"] == ["batch", 3, "height", "width"] and result.sidecar["parity"]["passed"]
+    assert result.sidecar["model_card"]["context"] == 2
+    spec = GraphSpec("scalar", pad_multiple=8, context=2)
+    feeds = spec.rendered_inputs(2, 24, 40)
+    out = run_graph(result.path, feeds, "portable")["frame"]
+    with torch.inference_mode():
+        args = [torch.from_numpy(feeds[n]) for n in spec.input_names]
+        ref = model(args[0], args[1], args[2].reshape(-1), *args[3:]).numpy()
+    np.testing.assert_allclose(out, ref, atol=1e-5)
+
+
+def test_flow_estimator_exports_a_flow_output(tiny_model, tmp_path):
+    from vfi.export.onnx_artifact import export_onnx
+
+    _, model = _context_and_flow_models(tiny_model)
+    result = export_onnx(model, tmp_path / "flow.onnx", ExportOptions(flavour="tensorrt", shape=(16, 24)))
+    graph = onnx.load(str(result.path))
+    assert [v.name for v in graph.graph.input] == ["img0", "img1"] and [v.name for v in graph.graph.output] == ["flow"]
+    assert result.sidecar["outputs"] == {"flow": [1, 2, 16, 24]} and result.sidecar["parity"]["passed"]

@@ -8,6 +8,7 @@ import importlib.util
 import pytest
 
 from vfi.core.errors import InputError
+from vfi.core.graph_spec import GraphSpec
 from vfi.export.onnx_artifact import ExportOptions
 from vfi.export.shapes import Size, make_profile, parse_size
 from vfi.export.tensorrt_builder import BuildOptions, engine_sidecar, plan_profile
@@ -25,7 +26,7 @@ def test_parse_size():
 def test_profile_static_graph_defaults_to_its_shape():
     profile = make_profile({"img0": [1, 3, 64, 128]}, 64, None, None, None)
     assert profile.min == profile.opt == profile.max == Size(1, 64, 128)
-    assert profile.shapes("scalar")["timestep"] == ((1, 1, 1, 1),) * 3
+    assert profile.shapes(GraphSpec("scalar"))["timestep"] == ((1, 1, 1, 1),) * 3
     with pytest.raises(InputError, match="width is fixed at 128"):
         make_profile({"img0": [1, 3, 64, 128]}, 64, "1x64x64", None, "1x64x128")
 
@@ -34,10 +35,13 @@ def test_profile_dynamic_graph():
     inputs = {"img0": ["batch", 3, "height", "width"]}
     profile = make_profile(inputs, 32, "1x64x64", None, "2x1088x1920")
     assert profile.opt == profile.max
-    shapes = profile.shapes("map")
+    shapes = profile.shapes(GraphSpec("map"))
     assert shapes["img0"] == ((1, 3, 64, 64), (2, 3, 1088, 1920), (2, 3, 1088, 1920))
     assert shapes["timestep"][0] == (1, 1, 64, 64)
-    assert "timestep" not in make_profile(inputs, 32, "64x64", "64x64", "64x64").shapes("fixed")
+    assert "timestep" not in make_profile(inputs, 32, "64x64", "64x64", "64x64").shapes(GraphSpec("fixed"))
+    context = profile.shapes(GraphSpec("scalar", context=2))
+    assert list(context) == ["img0", "img1", "timestep", "img_m1", "img2"]
+    assert context["img_m1"] == context["img2"] == shapes["img0"]
     with pytest.raises(InputError, match="give min and max"):
         make_profile(inputs, 32, None, None, "1x64x64")
     with pytest.raises(InputError, match="pad multiple 32"):

@@ -14,14 +14,20 @@ def test_shape_fitter_pads_splits_and_crops():
     fitter = ShapeFitter("m.onnx", static_batch=2, static_size=(8, 8))
     calls = []
 
-    def fn(a, b, t):
-        calls.append((a.shape, t.copy()))
-        return a + b * 0 + t.reshape(-1, 1, 1, 1)
+    def fn(a, b, t, context):
+        calls.append((a.shape, t.copy(), [c.shape for c in context]))
+        return a + b * 0 + t.reshape(-1, 1, 1, 1) + sum(context, np.zeros_like(a))
 
     img = np.random.default_rng(0).random((3, 3, 6, 5), dtype=np.float32)
     out = fitter.run(fn, img, img, np.array([0.1, 0.2, 0.3], np.float32))
     assert [c[0] for c in calls] == [(2, 3, 8, 8)] * 2 and calls[1][1].tolist() == pytest.approx([0.3, 0.3])
     np.testing.assert_allclose(out, img + np.array([0.1, 0.2, 0.3], np.float32).reshape(3, 1, 1, 1), rtol=1e-6)
+    # Context frames are padded and split with the pair: the same pieces, each frame its own.
+    calls.clear()
+    context = (np.full_like(img, 2.0), np.full_like(img, 3.0))
+    out = fitter.run(fn, img, img, np.array([0.1, 0.2, 0.3], np.float32), context)
+    assert [c[2] for c in calls] == [[(2, 3, 8, 8)] * 2] * 2
+    np.testing.assert_allclose(out, img + 5.0 + np.array([0.1, 0.2, 0.3], np.float32).reshape(3, 1, 1, 1), rtol=1e-6)
     with pytest.raises(InputError, match="at most 8x8"):
         fitter.check_size(16, 8)
     ranged = ShapeFitter("m.engine", max_batch=4, size_range=((16, 16), (64, 64)))

@@ -171,3 +171,33 @@ def test_cuda_runner_matches_cpu(tiny_net, graph_cache, backend, precision, atol
     with runner:
         out = runner.infer(img0, img1, t)
     np.testing.assert_allclose(out, expected, atol=atol)
+
+
+def test_context_model_runs_alike_on_torch_and_onnxruntime(graph_cache):
+    """A model with context frames: its graph takes them by name, and both backends agree."""
+    from runtime_doubles import make_tiny_context_net
+
+    net = make_tiny_context_net()
+    img0, img1, t = _inputs(n=2, height=32, width=48)
+    context = tuple(np.random.default_rng(1).random((2, 2, 3, 32, 48), dtype=np.float32))
+    with create_runner("torch", net) as runner:
+        assert runner.context == 2
+        expected = runner.infer(img0, img1, t, context)
+        moved = runner.infer(img0, img1, t, (context[1], context[0]))
+        with pytest.raises(ValueError, match="takes 2 context frames"):
+            runner.infer(img0, img1, t)
+    assert np.abs(moved - expected).max() > 1e-3  # the context frames matter, and in their order
+    with create_runner("onnxruntime", net) as runner:
+        out = runner.infer(img0, img1, t, context)
+        (path,) = runner.graph_paths.values()
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    import onnx
+
+    assert [i.name for i in onnx.load(str(path)).graph.input] == ["img0", "img1", "timestep", "img_m1", "img2"]
+
+
+def test_flow_estimators_are_refused_for_interpolation():
+    from runtime_doubles import make_tiny_context_net
+
+    with pytest.raises(InputError, match="estimates optical flow"):
+        create_runner("torch", make_tiny_context_net(flow_net=True)).load()

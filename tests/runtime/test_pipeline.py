@@ -203,3 +203,85 @@ def test_consecutive_pairs_share_a_call_and_keep_their_order(tmp_path, pairs_per
     assert one.calls == 4 and set(one.batch_sizes) == {2}
     assert several.calls == -(-4 // pairs_per_call) and sum(several.batch_sizes) == 8
     assert max(several.batch_sizes) == 2 * pairs_per_call
+
+
+# -- context windows (models that see k frames on each side) ----------------------------------------
+
+
+def _window_of(window, frames) -> list[int]:
+    """Input frame index of each frame of a recorded window (img0, img1, then the context)."""
+    from vfi.core.frames import to_model_input
+
+    inputs = [to_model_input(f)[0] for f in frames]
+    h, w = inputs[0].shape[1:]
+    return [int(np.argmin([np.abs(x[:, :h, :w] - f).max() for f in inputs])) for x in window]
+
+
+@pytest.mark.parametrize(
+    ("pair", "context", "last", "cut_after", "expected"),
+    [
+        (0, 2, 4, None, [0, 2]),  # the clip's start: I_-1 repeats I_0
+        (1, 2, 4, None, [0, 3]),
+        (3, 2, 4, None, [2, 4]),  # the clip's end: I_2 repeats I_1
+        (1, 2, 4, 2, [0, 2]),  # a cut after frame 2: I_2 of pair 1 repeats frame 2
+        (3, 2, 5, 2, [3, 5]),  # ... and I_-1 of pair 3 repeats frame 3
+        (2, 3, 6, None, [1, 4, 0, 5]),  # septuplets, nearest first: I_-1, I_2, I_-2, I_3
+        (1, 3, 6, 3, [0, 3, 0, 3]),
+        (0, 3, 1, None, [0, 1, 0, 1]),  # a two-frame clip
+    ],
+)
+def test_window_indices(pair, context, last, cut_after, expected):
+    from vfi.runtime.pipeline import window_indices
+
+    assert window_indices(pair, context, last, lambda j: j == cut_after) == expected
+
+
+def test_context_windows_at_both_ends(tmp_path):
+    frames = make_scene(40, 56, seed=4).render_clip(range(5))
+    write_png_folder(frames, tmp_path / "in")
+    runner = AveragingRunner(context=2)
+    summary = interpolate(tmp_path / "in", tmp_path / "out", runner, factor=2)
+    assert summary.output_frames == 9 == len(_load(tmp_path / "out"))
+    # img0, img1, I_-1, I_2 of each pair, in order.
+    assert [_window_of(w, frames) for w in runner.windows] == [[0, 1, 0, 2], [1, 2, 0, 3], [2, 3, 1, 4], [3, 4, 2, 4]]
+
+
+def test_context_windows_never_cross_a_cut(tmp_path):
+    frames = make_scene(40, 56, seed=1).render_clip(range(3)) + make_scene(40, 56, seed=2).render_clip(range(3))
+    write_png_folder(frames, tmp_path / "in")
+    runner = AveragingRunner(context=2)
+    summary = interpolate(tmp_path / "in", tmp_path / "out", runner, factor=2)
+    assert summary.cut_pairs == 1 and summary.output_frames == 11
+    assert [_window_of(w, frames) for w in runner.windows] == [[0, 1, 0, 2], [1, 2, 0, 2], [3, 4, 3, 5], [4, 5, 3, 5]]
+
+
+def test_context_windows_of_a_two_frame_clip_and_batched_pairs(tmp_path):
+    frames = make_scene(40, 56, seed=5).render_clip(range(2))
+    write_png_folder(frames, tmp_path / "in")
+    runner = AveragingRunner(context=3)
+    interpolate(tmp_path / "in", tmp_path / "out", runner, factor=3)
+    assert [_window_of(w, frames) for w in runner.windows] == [[0, 1, 0, 1, 0, 1]] * 2
+    # Several pairs in one call (pairs_per_call) keep each pair's own window.
+    frames = make_scene(40, 56, seed=6).render_clip(range(4))
+    write_png_folder(frames, tmp_path / "in4")
+    runner = AveragingRunner(context=2)
+    runner.pairs_per_call = 3
+    interpolate(tmp_path / "in4", tmp_path / "out4", runner, factor=2, batch=2)
+    assert [_window_of(w, frames) for w in runner.windows] == [[0, 1, 0, 2], [1, 2, 0, 3], [2, 3, 1, 3]]
+
+
+def test_context_windows_hold_at_most_2k_decoded_frames(tmp_path, monkeypatch):
+    """The window buffer never grows past 2k frames, however long the clip."""
+    import vfi.runtime.pipeline as pipeline_module
+
+    sizes = []
+    real = pipeline_module.Pipeline._plan_window
+
+    def spy(self, pair, k, last, frames, kinds):
+        sizes.append(len(frames))
+        return real(self, pair, k, last, frames, kinds)
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "_plan_window", spy)
+    write_png_folder(make_scene(32, 40, seed=7).render_clip(range(9)), tmp_path / "in")
+    interpolate(tmp_path / "in", tmp_path / "out", AveragingRunner(context=2), factor=2)
+    assert len(sizes) == 8 and max(sizes) <= 4

@@ -14,12 +14,13 @@ class BlendRunner:
 
     pad_multiple = 32
     timestep_mode = "scalar"
+    context = 1
     card = type("Card", (), {"variant": "blend"})()
 
     def __init__(self, value=None):
         self.shapes, self.value = [], value
 
-    def infer(self, img0, img1, t):
+    def infer(self, img0, img1, t, context=()):
         self.shapes.append(img0.shape)
         out = img0 * (1 - t[:, None, None, None]) + img1 * t[:, None, None, None]
         return out if self.value is None else np.full_like(out, self.value)
@@ -63,3 +64,30 @@ def test_refused_batch_does_not_reach_the_runner():
             }
         )
     assert runner.shapes == []
+
+
+def test_context_frames_are_served_inputs_padded_with_the_pair():
+    """A model with two frames on each side is served with img_m1 and img2 after the timestep."""
+    from vfi.core.serving import io_tensors
+
+    assert [t.name for t in io_tensors(True, False, context=2)[0]] == ["img0", "img1", "timestep", "img_m1", "img2"]
+    assert [t.name for t in io_tensors(False, True, context=2)[0]] == ["img0", "img1", "img_m1", "img2"]
+
+    class ContextRunner(BlendRunner):
+        context = 2
+
+        def infer(self, img0, img1, t, context=()):
+            self.shapes.append([img0.shape, *(c.shape for c in context)])
+            return img0 * 0 + context[1] - context[0]
+
+    runner = ContextRunner()
+    rng = np.random.default_rng(2)
+    a, b, before, after = rng.random((4, 1, 3, 40, 50), dtype=np.float32)
+    request = {"img0": a, "img1": b, "timestep": np.full((1, 1), 0.5, np.float32), "img_m1": before, "img2": after}
+    frame = InterpolationHandler(runner)(request)["frame"]
+    assert runner.shapes == [[(1, 3, 64, 64)] * 3]
+    np.testing.assert_allclose(frame, after - before, atol=1e-6)
+    with pytest.raises(InputError, match="lacks input"):
+        InterpolationHandler(runner)({k: v for k, v in request.items() if k != "img2"})
+    with pytest.raises(InputError, match="differ in shape"):
+        InterpolationHandler(runner)({**request, "img2": after[:, :, :32]})

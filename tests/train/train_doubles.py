@@ -62,7 +62,7 @@ def patch_session(monkeypatch=None, n_train: int = 16, n_val: int = 4, augment: 
     """Make `vfi.train.session` build `TinyDataset`s and `L1Objective` instead of the real ones."""
     import vfi.train.session as session
 
-    def datasets(cfg):
+    def datasets(cfg, context=1):
         return (TinyDataset(n_train, cfg.crop, "train", cfg.seed, augment), TinyDataset(n_val, cfg.crop, "val", cfg.seed))
 
     def objective(cfg, model, device):

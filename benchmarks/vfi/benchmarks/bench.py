@@ -132,14 +132,28 @@ def model_for_bench(name: str, flow_scale: float | None = None):
     return vm.create(name, **overrides).eval(), "random-init"
 
 
-def bench_inputs(height: int, width: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A smooth random frame [1, 3, H, W] and a copy shifted 4 pixels right, and t = [0.5]."""
+#: pixels the bench inputs move per frame (to the right)
+BENCH_SHIFT = 4
+
+
+def bench_inputs(height: int, width: int, seed: int = 0, context: int = 1) -> tuple:
+    """A smooth random scene [1, 3, H, W] panning `BENCH_SHIFT` pixels per frame: img0, img1,
+    t = [0.5], and the context frames of a model with `context` frames on each side (nearest
+    first: I_-1, I_2, ...)."""
+    from vfi.core.graph_spec import context_offsets
+
+    offsets = context_offsets(context)
+    before = BENCH_SHIFT * max([0, *(-o for o in offsets)])  # room for the frames before I_0
     rng = np.random.default_rng(seed)
-    coarse = rng.random((1, 3, -(-height // 8) + 1, -(-width // 8) + 1), dtype=np.float32)
-    frame = np.repeat(np.repeat(coarse, 8, axis=2), 8, axis=3)
-    img0 = np.ascontiguousarray(frame[:, :, :height, :width])
-    img1 = np.ascontiguousarray(frame[:, :, :height, 4 : width + 4]) if frame.shape[3] >= width + 4 else img0.copy()
-    return img0, img1, np.full([1], 0.5, np.float32)
+    span = width + before + BENCH_SHIFT * max([1, *offsets])
+    coarse = rng.random((1, 3, -(-height // 8) + 1, -(-span // 8) + 1), dtype=np.float32)
+    scene = np.repeat(np.repeat(coarse, 8, axis=2), 8, axis=3)
+
+    def frame(at: int) -> np.ndarray:
+        left = before + BENCH_SHIFT * at
+        return np.ascontiguousarray(scene[:, :, :height, left : left + width])
+
+    return frame(0), frame(1), np.full([1], 0.5, np.float32), tuple(frame(o) for o in offsets)
 
 
 def latency_stats(ms: list[float]) -> dict:
@@ -167,15 +181,15 @@ class _Timer:
     def __init__(self, cuda: bool):
         self.cuda = cuda
 
-    def __call__(self, runner, img0, img1, t) -> float:
+    def __call__(self, runner, img0, img1, t, context=()) -> float:
         if not self.cuda:
-            runner.infer(img0, img1, t)
+            runner.infer(img0, img1, t, context)
             return runner.timings.last * 1000.0
         import torch
 
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        runner.infer(img0, img1, t)  # returns host arrays, so the device work has finished
+        runner.infer(img0, img1, t, context)  # returns host arrays, so the device work has finished
         end.record()
         end.synchronize()
         return float(start.elapsed_time(end))
@@ -202,7 +216,7 @@ def measure_row(module, row: dict, config: BenchConfig, backend: str, precision:
             runner.prepare(ph, pw)
         row["prepare_s"] = time.perf_counter() - start
         row["host_peak_prepare_mb"] = load_memory.delta_bytes / 2**20
-        img0, img1, t = bench_inputs(ph, pw)
+        img0, img1, t, context = bench_inputs(ph, pw, context=int(module.card.context))
         timer = _Timer(cuda)
         if cuda:
             import torch
@@ -211,11 +225,11 @@ def measure_row(module, row: dict, config: BenchConfig, backend: str, precision:
             torch.cuda.reset_peak_memory_stats()
         with HostPeakMemory() as memory:
             for _ in range(config.warmup):
-                timer(runner, img0, img1, t)
+                timer(runner, img0, img1, t, context)
                 on_call()
             times = []
             for _ in range(config.runs):
-                times.append(timer(runner, img0, img1, t))
+                times.append(timer(runner, img0, img1, t, context))
                 on_call()
         row.update(latency_stats(times))
         row["host_peak_mb"] = memory.delta_bytes / 2**20

@@ -64,7 +64,8 @@ def _custom_op_macs(func, args) -> int:
 
 
 def count_cost(model, height: int, width: int, t: float = 0.5, batch: int = 1) -> Cost:
-    """Count parameters, MACs and FLOPs of ``model(img0, img1, t)`` at `height` x `width` pixels.
+    """Count parameters, MACs and FLOPs of ``model(img0, img1, t)`` at `height` x `width` pixels
+    (with its context frames for a multi-frame model; ``model(img0, img1)`` for a flow estimator).
 
     The model is deep-copied to the meta device (the caller's model is untouched). A model whose
     forward branches on tensor values must skip that branch for meta tensors.
@@ -95,9 +96,13 @@ def count_cost(model, height: int, width: int, t: float = 0.5, batch: int = 1) -
     meta_model = copy.deepcopy(model).to("meta").eval()
     img0 = torch.zeros(batch, 3, ph, pw, device="meta")
     img1 = torch.zeros(batch, 3, ph, pw, device="meta")
+    context = [torch.zeros(batch, 3, ph, pw, device="meta") for _ in range(2 * (int(getattr(model, "context_frames", 1)) - 1))]
     counter = FlopCounterMode(display=False)
     with counter, CustomMacs(), torch.no_grad():
-        meta_model(img0, img1, t)
+        if getattr(model, "task", "interpolate") == "flow":
+            meta_model(img0, img1)
+        else:
+            meta_model(img0, img1, t, *context)
     macs2 = 0
     total = 0
     for op, flops in counter.get_flop_counts().get("Global", {}).items():

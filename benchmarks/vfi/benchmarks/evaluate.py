@@ -51,7 +51,8 @@ def predict(runner, triplet: Triplet) -> np.ndarray:
         # Same conversion as the pipeline's decode stage.
         return pad_to_multiple(to_model_input(frame), runner.pad_multiple)
 
-    out = synthesize(runner, tensor(triplet.frame0), tensor(triplet.frame1), [triplet.t])
+    context = tuple(tensor(frame) for frame in triplet.context)
+    out = synthesize(runner, tensor(triplet.frame0), tensor(triplet.frame1), [triplet.t], context=context)
     return to_uint8_hwc(crop_to(out, height, width)[0])
 
 
@@ -143,10 +144,11 @@ def run_eval(
     from vfi.benchmarks.machine import library_versions, machine_info
     from vfi.runtime.backends import create_runner
 
-    data = open_dataset(dataset, root, split=split, limit=limit)
     hparams = None if flow_scale is None else {"flow_scale": flow_scale}
     runner = create_runner(backend, model, device=device, precision=precision, threads=threads, hparams=hparams)
     with runner:
+        # The model's card says how many context frames each sample must carry.
+        data = open_dataset(dataset, root, split=split, limit=limit, context=runner.context)
         figures = evaluate(data, runner, progress=progress, use_lpips=use_lpips)
         card = runner.card
     provenance = dict(card.provenance or {})

@@ -12,13 +12,19 @@ the pipeline see one exchange type):
 * ``img0``, ``img1``: [N, 3, H, W];
 * ``timestep``: [N, 1, 1, 1] when the family takes a scalar t ("scalar" timestep mode), a
   per-pixel map [N, 1, H, W] ("map", distance indexing), absent when the model only predicts the
-  middle frame ("fixed").
+  middle frame ("fixed");
+* context frames, for a model that sees k > 1 frames on each side of the interval (its card's
+  ``context``, at most `MAX_CONTEXT`): I_-(k-1) .. I_-1 and I_2 .. I_k, [N, 3, H, W] each, after
+  the inputs above, nearest first: ``img_m1`` (I_-1), ``img2`` (I_2), ``img_m2``, ``img3``, ...
+  (`context_input_names`). A two-frame model (k = 1) has none.
 
-Output: ``frame`` float32 [N, 3, H, W].
+Output: ``frame`` float32 [N, 3, H, W]; a flow estimator (task "flow", e.g. RAFT) has inputs
+``img0``, ``img1`` and the output ``flow`` float32 [N, 2, H, W] (pixels, x then y, img0 -> img1).
 
 (NumPy is imported by the methods that make arrays, so reading the spec stays light.)
 
-The runner exchange format is (img0, img1, t[N]); `GraphSpec.feeds` turns it into graph inputs.
+The runner exchange format is (img0, img1, t[N], context); `GraphSpec.feeds` turns it into graph
+inputs.
 
     spec = GraphSpec(timestep_mode="scalar", pad_multiple=64)
     spec.input_names                 # ["img0", "img1", "timestep"]
@@ -36,7 +42,12 @@ IMAGE_INPUTS = ("img0", "img1")
 TIMESTEP_INPUT = "timestep"
 #: name of the one output of every interpolation graph
 OUTPUT_NAME = "frame"
+#: name of the one output of a flow estimator's graph, and its channels (x, y displacement)
+FLOW_OUTPUT_NAME = "flow"
+FLOW_CHANNELS = 2
 RGB_CHANNELS = 3
+#: What a model computes (a model card's ``task``): "interpolate" frames, or estimate "flow".
+TASKS = ("interpolate", "flow")
 #: symbolic dimension names on a graph boundary
 BATCH, HEIGHT, WIDTH = "batch", "height", "width"
 
@@ -60,6 +71,28 @@ MAX_DYNAMIC_SIZE = 4096
 #: bf16, coordinates fp32; OpenVINO and torch on a Xeon with AMX-BF16, RIFE 4.0 fast): max 0.028,
 #: mean 3e-4 at 256x448, max 0.082, mean 3e-4 at 768x1280 (the max is a few edge pixels whose flow
 #: moved); the bounds leave ~2x (max) and ~7x (mean).
+#: most context frames on each side a graph may take (septuplets: I_-2 .. I_4 around I_0, I_1)
+MAX_CONTEXT = 3
+
+
+def context_offsets(context: int) -> list[int]:
+    """Frame offsets, relative to I_0, of the context inputs of a model with `context` frames on
+    each side, nearest first: -1, 2, -2, 3, ... (so the inputs of a smaller context are a prefix
+    of a larger one's, and graph modules keep one positional signature)."""
+    k = int(context)
+    return [offset for j in range(1, k) for offset in (-j, j + 1)]
+
+
+def context_input_names(context: int) -> list[str]:
+    """Names of the context-frame inputs, in `context_offsets` order: ``img_m1`` (I_-1), ``img2``
+    (I_2), ``img_m2`` (I_-2), ``img3`` (I_3), ... Empty for a two-frame model (k = 1).
+
+        context_input_names(2)   # ["img_m1", "img2"]
+        context_input_names(3)   # ["img_m1", "img2", "img_m2", "img3"]
+    """
+    return [f"img_m{-o}" if o < 0 else f"img{o}" for o in context_offsets(context)]
+
+
 DEFAULT_TOLERANCES: dict[str, Tolerance] = {
     "fp32": Tolerance(atol=1e-4, mean_atol=5e-6),
     "fp16": Tolerance(atol=2e-2, mean_atol=3e-3),
@@ -76,16 +109,27 @@ class GraphSpec:
         pad_multiple: frame height and width are multiples of this (pixels).
         default_opset: default-domain ONNX opset of the family's exports.
         tolerances: precision -> `Tolerance` of the output against torch float32.
+        context: frames on each side of the interval the model sees (from the card; 1 = a pair).
+        task: one of `TASKS` (from the card): "interpolate" (output ``frame``) or "flow" (output
+            ``flow``, a flow estimator; no timestep, no context).
     """
 
     timestep_mode: str
     pad_multiple: int = 1
     default_opset: int = DEFAULT_OPSET
     tolerances: dict[str, Tolerance] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    context: int = 1
+    task: str = "interpolate"
 
     def __post_init__(self):
         if self.timestep_mode not in TIMESTEP_MODES:
             raise ValueError(f"timestep_mode must be one of {TIMESTEP_MODES}, got {self.timestep_mode!r}")
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if isinstance(self.context, bool) or not isinstance(self.context, int) or not 1 <= self.context <= MAX_CONTEXT:
+            raise ValueError(f"context must be an integer in 1..{MAX_CONTEXT} (frames on each side), got {self.context!r}")
+        if self.task == "flow" and (self.timestep_mode != "fixed" or self.context != 1):
+            raise ValueError("a flow estimator's graph has no timestep and no context frames (timestep_mode 'fixed', context 1)")
 
     @property
     def has_timestep(self) -> bool:
@@ -93,13 +137,33 @@ class GraphSpec:
         return self.timestep_mode != "fixed"
 
     @property
+    def context_names(self) -> list[str]:
+        """Names of the context-frame inputs (empty for a two-frame model)."""
+        return context_input_names(self.context)
+
+    @property
+    def image_names(self) -> list[str]:
+        """Names of every frame input: img0, img1, then the context frames."""
+        return [*IMAGE_INPUTS, *self.context_names]
+
+    @property
     def input_names(self) -> list[str]:
-        """Graph input names, in call order."""
-        return [*IMAGE_INPUTS, TIMESTEP_INPUT] if self.has_timestep else [*IMAGE_INPUTS]
+        """Graph input names, in call order: img0, img1[, timestep][, context frames]."""
+        timestep = [TIMESTEP_INPUT] if self.has_timestep else []
+        return [*IMAGE_INPUTS, *timestep, *self.context_names]
+
+    @property
+    def output_name(self) -> str:
+        """The one output: ``frame``, or ``flow`` for a flow estimator."""
+        return FLOW_OUTPUT_NAME if self.task == "flow" else OUTPUT_NAME
+
+    @property
+    def output_channels(self) -> int:
+        return FLOW_CHANNELS if self.task == "flow" else RGB_CHANNELS
 
     @property
     def output_names(self) -> list[str]:
-        return [OUTPUT_NAME]
+        return [self.output_name]
 
     def timestep_shape(self, batch, height, width) -> list | None:
         """Shape of the ``timestep`` input ([N,1,1,1] or [N,1,H,W]); None when there is none."""
@@ -115,8 +179,10 @@ class GraphSpec:
         shapes = {name: list(image) for name in IMAGE_INPUTS}
         if self.has_timestep:
             shapes[TIMESTEP_INPUT] = self.timestep_shape(batch, height, width)
-        shapes[OUTPUT_NAME] = list(image)
-        return shapes
+        for name in self.context_names:
+            shapes[name] = list(image)
+        shapes[self.output_name] = [batch, self.output_channels, height, width]
+        return {name: shapes[name] for name in [*self.input_names, self.output_name]}
 
     def input_shapes(self, batch, height, width) -> dict[str, list]:
         """Name -> shape of the inputs only."""
@@ -127,16 +193,20 @@ class GraphSpec:
         symbols = self.shapes(BATCH if batch else 1, HEIGHT if spatial else 1, WIDTH if spatial else 1)
         return {name: {axis: dim for axis, dim in enumerate(shape) if isinstance(dim, str)} for name, shape in symbols.items()}
 
-    def feeds(self, img0, img1, t) -> dict:
-        """Graph inputs (NumPy) from the runner exchange format (img0, img1 [N,3,H,W], t [N])."""
+    def feeds(self, img0, img1, t, context=()) -> dict:
+        """Graph inputs (NumPy) from the runner exchange format (img0, img1 [N,3,H,W], t [N],
+        context: the context frames [N,3,H,W] in `context_names` order)."""
         import numpy as np
 
+        if len(context) != len(self.context_names):
+            raise ValueError(f"the graph takes {len(self.context_names)} context frames {self.context_names}, got {len(context)}")
         feeds = {IMAGE_INPUTS[0]: img0, IMAGE_INPUTS[1]: img1}
         if self.has_timestep:
             n, _, h, w = img0.shape
             column = np.asarray(t, np.float32).reshape(n, 1, 1, 1)
             feeds[TIMESTEP_INPUT] = np.array(np.broadcast_to(column, self.timestep_shape(n, h, w)))  # a writable copy
-        return feeds
+        feeds.update(zip(self.context_names, context))
+        return {name: feeds[name] for name in self.input_names}
 
     def example_inputs(self, batch: int, height: int, width: int, t: float = 0.5, seed: int = 0) -> dict:
         """Random inputs (NumPy, seeded, float32) of the interface, for tracing an export."""
@@ -144,28 +214,29 @@ class GraphSpec:
 
         rng = np.random.default_rng(seed)
         shapes = self.input_shapes(batch, height, width)
-        feeds = {name: rng.random(shapes[name], dtype=np.float32) for name in IMAGE_INPUTS}
+        feeds = {name: rng.random(shapes[name], dtype=np.float32) for name in self.image_names}
         if self.has_timestep:
             feeds[TIMESTEP_INPUT] = np.full(shapes[TIMESTEP_INPUT], t, np.float32)
-        return feeds
+        return {name: feeds[name] for name in self.input_names}
 
     def rendered_inputs(self, batch: int, height: int, width: int, seed: int = 0) -> dict:
-        """Inputs from synthetic clips, for parity checks: sample i is frames 0 and 1 of scene
-        seed+i (`vfi.core.synthetic_scene.make_scene`), so a flow network sees real-looking motion
+        """Inputs from synthetic clips, for parity checks: sample i is frames 0 and 1 (and the
+        context frames at their offsets, -1 and 2, ...) of scene seed+i
+        (`vfi.core.synthetic_scene.make_scene`), so a flow network sees real-looking motion
         rather than noise; t is spread over [0.25, 0.75] across the batch (0.5 for one sample)."""
         import numpy as np
 
         from vfi.core.frames import to_model_input
         from vfi.core.synthetic_scene import make_scene
 
-        pairs = []
+        offsets = [0, 1, *context_offsets(self.context)]
+        windows = []
         for i in range(batch):
             scene = make_scene(height=height, width=width, seed=seed + i)
-            pairs.append((to_model_input(scene.render(0.0)), to_model_input(scene.render(1.0))))
-        img0 = np.concatenate([p[0] for p in pairs])
-        img1 = np.concatenate([p[1] for p in pairs])
+            windows.append([to_model_input(scene.render(float(offset))) for offset in offsets])
+        img0, img1, *context = (np.concatenate([w[j] for w in windows]) for j in range(len(offsets)))
         t = np.linspace(0.25, 0.75, batch, dtype=np.float32) if batch > 1 else np.full([1], 0.5, np.float32)
-        return self.feeds(img0, img1, t)
+        return self.feeds(img0, img1, t, tuple(context))
 
     def ordered(self, feeds: dict) -> tuple:
         """The values of `feeds` in `input_names` order (positional arguments of a graph module)."""

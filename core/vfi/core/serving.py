@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vfi.core.errors import InputError
-from vfi.core.graph_spec import IMAGE_INPUTS, OUTPUT_NAME, RGB_CHANNELS, TIMESTEP_INPUT
+from vfi.core.graph_spec import IMAGE_INPUTS, OUTPUT_NAME, RGB_CHANNELS, TIMESTEP_INPUT, context_input_names
 
 #: smallest frame side (pixels) a served model accepts (RIFE's coarsest level needs 32)
 MIN_SIDE = 32
@@ -68,12 +68,15 @@ def uint8_name(name: str) -> str:
     return name + UINT8_SUFFIX
 
 
-def io_tensors(timestep: bool, uint8: bool) -> tuple[list[ServedTensor], list[ServedTensor]]:
-    """(inputs, outputs) of a served model; `timestep` False for a t = 0.5-only model."""
+def io_tensors(timestep: bool, uint8: bool, context: int = 1) -> tuple[list[ServedTensor], list[ServedTensor]]:
+    """(inputs, outputs) of a served model; `timestep` False for a t = 0.5-only model; `context`
+    frames on each side (k > 1 adds the context-frame inputs after the timestep, as the graph
+    has them: `vfi.core.graph_spec.context_input_names`)."""
     image = ServedTensor("", "UINT8", (-1, -1, RGB_CHANNELS)) if uint8 else ServedTensor("", "FP32", (RGB_CHANNELS, -1, -1))
     inputs = [ServedTensor(name, image.datatype, image.dims) for name in IMAGE_INPUTS]
     if timestep:
         inputs.append(ServedTensor(TIMESTEP_INPUT, "FP32", (1,)))
+    inputs.extend(ServedTensor(name, image.datatype, image.dims) for name in context_input_names(context))
     return inputs, [ServedTensor(OUTPUT_NAME, image.datatype, image.dims)]
 
 
@@ -82,27 +85,30 @@ def image_size(array, uint8: bool) -> tuple[int, int]:
     return tuple(array.shape[1:3]) if uint8 else tuple(array.shape[2:4])
 
 
-def check_request(inputs: dict, uint8: bool, max_side: int = DEFAULT_MAX_SIDE, timestep: bool = True) -> None:
+def check_request(inputs: dict, uint8: bool, max_side: int = DEFAULT_MAX_SIDE, timestep: bool = True, context: int = 1) -> None:
     """Refuse a request the model cannot answer, with one line saying why (`InputError`).
 
     Triton itself refuses a wrong rank, data type or input name against the declared tensors;
-    this checks what it cannot: equal image sizes, sides within [`MIN_SIDE`, `max_side`], a
-    non-empty batch, a timestep per frame, finite and in [0, 1].
+    this checks what it cannot: equal image sizes (context frames too), sides within
+    [`MIN_SIDE`, `max_side`], a non-empty batch, a timestep per frame, finite and in [0, 1].
     """
     import numpy as np
 
-    names = [t.name for t in io_tensors(timestep, uint8)[0]]
+    names = [t.name for t in io_tensors(timestep, uint8, context)[0]]
     missing = [n for n in names if n not in inputs]
     if missing:
         raise InputError(f"request lacks input(s) {', '.join(missing)}; a served model takes {', '.join(names)}")
-    img0, img1 = inputs[IMAGE_INPUTS[0]], inputs[IMAGE_INPUTS[1]]
+    image_names = [*IMAGE_INPUTS, *context_input_names(context)]
+    img0 = inputs[IMAGE_INPUTS[0]]
     layout = "[N,H,W,3]" if uint8 else "[N,3,H,W]"
-    for name, array in zip(IMAGE_INPUTS, (img0, img1)):
+    for name in image_names:
+        array = inputs[name]
         channels = array.shape[-1] if uint8 else array.shape[1]
         if array.ndim != 4 or channels != RGB_CHANNELS:
             raise InputError(f"{name} has shape {list(array.shape)}; expected {layout}")
-    if img0.shape != img1.shape:
-        raise InputError(f"img0 {list(img0.shape)} and img1 {list(img1.shape)} differ in shape")
+    for name in image_names[1:]:
+        if inputs[name].shape != img0.shape:
+            raise InputError(f"img0 {list(img0.shape)} and {name} {list(inputs[name].shape)} differ in shape")
     if img0.shape[0] == 0:
         raise InputError("request holds no frames (batch size 0)")
     height, width = image_size(img0, uint8)

@@ -74,7 +74,9 @@ def make_config(
             f"{spec.output_names}; export it again"
         )
     # Names and types are those `vfi serve` binds (the float32 variant); the shapes are the graph's.
-    served_inputs, served_outputs = io_tensors(spec.timestep_mode != "fixed", uint8=False)
+    if spec.task != "interpolate":
+        raise InputError(f"{sidecar.get('artifact')} is a flow estimator's graph; only interpolation models are served")
+    served_inputs, served_outputs = io_tensors(spec.timestep_mode != "fixed", uint8=False, context=spec.context)
     if [t.name for t in served_inputs] != spec.input_names or [t.name for t in served_outputs] != spec.output_names:
         raise InputError(f"the {sidecar['model_card']['family']} graph interface differs from the served one")
     dynamic_batch = _batch_is_dynamic(sidecar)

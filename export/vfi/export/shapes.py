@@ -56,22 +56,20 @@ def check_multiple(size: Size, multiple: int, parameter: str) -> None:
 class Profile:
     """One optimisation profile: min, opt and max size of the inputs.
 
-    `shapes()` gives name -> (min, opt, max) shapes for the graph inputs of a timestep mode.
+    `shapes(spec)` gives name -> (min, opt, max) shapes for the inputs of a graph interface
+    (`vfi.core.graph_spec.GraphSpec`: its timestep input and context frames).
     """
 
     min: Size
     opt: Size
     max: Size
 
-    def shapes(self, timestep_mode: str) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
-        from vfi.core.graph_spec import GraphSpec
-
-        spec = GraphSpec(timestep_mode)
+    def shapes(self, spec) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]]:
         per_size = [spec.input_shapes(s.batch, s.height, s.width) for s in (self.min, self.opt, self.max)]
         return {name: tuple(tuple(p[name]) for p in per_size) for name in spec.input_names}
 
-    def as_dict(self, timestep_mode: str) -> dict:
-        return {name: {"min": list(a), "opt": list(b), "max": list(c)} for name, (a, b, c) in self.shapes(timestep_mode).items()}
+    def as_dict(self, spec) -> dict:
+        return {name: {"min": list(a), "opt": list(b), "max": list(c)} for name, (a, b, c) in self.shapes(spec).items()}
 
 
 def make_profile(

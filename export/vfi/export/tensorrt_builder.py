@@ -130,6 +130,7 @@ def engine_sidecar(onnx_path, onnx_sidecar: dict, engine_path, profile, options:
     """The engine's sidecar (pure; testable without TensorRT)."""
     from vfi.core.sidecar import make_sidecar, tool_versions
     from vfi.models.card import ModelCard
+    from vfi.models.registry import graph_spec
 
     card = ModelCard(**onnx_sidecar["model_card"])
     inputs, outputs = engine_io(onnx_sidecar, profile)
@@ -149,7 +150,7 @@ def engine_sidecar(onnx_path, onnx_sidecar: dict, engine_path, profile, options:
             "opset": onnx_sidecar.get("opset"),
             "parity": onnx_sidecar.get("parity"),
         },
-        profiles=[profile.as_dict(card.timestep_mode)],
+        profiles=[profile.as_dict(graph_spec(card))],
         builder={
             "strongly_typed": True,
             "workspace_mb": options.workspace_mb,
@@ -191,7 +192,7 @@ def network_from_onnx(trt, onnx_path, logger):
     return builder, network, parser
 
 
-def builder_config(trt, builder, options: BuildOptions, profile, timestep_mode: str):
+def builder_config(trt, builder, options: BuildOptions, profile, spec):
     """The builder config for `options`: pool limits, optimisation and hardware levels, version
     compatibility flags, the optimisation profile, and the timing cache (seeded from its file)."""
     config = builder.create_builder_config()
@@ -206,7 +207,7 @@ def builder_config(trt, builder, options: BuildOptions, profile, timestep_mode: 
     if options.hardware_compat != "none":
         config.hardware_compatibility_level = getattr(trt.HardwareCompatibilityLevel, HARDWARE_LEVELS[options.hardware_compat])
     trt_profile = builder.create_optimization_profile()
-    for name, (lo, mid, hi) in profile.shapes(timestep_mode).items():
+    for name, (lo, mid, hi) in profile.shapes(spec).items():
         trt_profile.set_shape(name, lo, mid, hi)
     config.add_optimization_profile(trt_profile)
     if options.timing_cache is not None:
@@ -247,6 +248,9 @@ def build_engine(onnx_path, out, options: BuildOptions | None = None):
         BackendUnavailable: no TensorRT builder here (one line: what to install, from where).
         ExportError: the parser or the builder refused the graph (their messages included).
     """
+    from vfi.models.card import ModelCard
+    from vfi.models.registry import graph_spec
+
     options = options or BuildOptions()
     out = Path(out)
     side, profile = plan_profile(onnx_path, options)
@@ -254,7 +258,7 @@ def build_engine(onnx_path, out, options: BuildOptions | None = None):
     register_plugins(side.get("plugins", []))
     logger = trt.Logger(trt.Logger.WARNING)
     builder, network, _parser = network_from_onnx(trt, onnx_path, logger)
-    config = builder_config(trt, builder, options, profile, side["model_card"]["timestep_mode"])
+    config = builder_config(trt, builder, options, profile, graph_spec(ModelCard(**side["model_card"])))
     plan = serialized_engine(builder, network, config, onnx_path)
     sidecar = engine_sidecar(onnx_path, side, out, profile, options, trt.__version__)
     if options.validate:

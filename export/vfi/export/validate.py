@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from vfi.core.graph_spec import OUTPUT_NAME, GraphSpec
+from vfi.core.graph_spec import GraphSpec
 from vfi.core.metrics import psnr_from_mse
 from vfi.core.tolerance import Comparison, compare
 
@@ -120,6 +120,6 @@ def torch_reference(wrapped_fp32):
     def run(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         args = [torch.from_numpy(value) for value in spec.ordered(feeds)]
         with torch.inference_mode():
-            return {OUTPUT_NAME: wrapped_fp32(*args).numpy()}
+            return {spec.output_name: wrapped_fp32(*args).numpy()}
 
     return run

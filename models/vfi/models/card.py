@@ -7,9 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from vfi.core.graph_spec import TIMESTEP_MODES  # noqa: F401  (the card's timestep_mode takes one of these)
+from vfi.core.graph_spec import TASKS, TIMESTEP_MODES  # noqa: F401  (the card's task and timestep_mode take these)
 
-CARD_FORMAT_VERSION = 1
+#: 2 added ``context`` and ``task`` (cards of version 1 read as context 1, task "interpolate")
+CARD_FORMAT_VERSION = 2
 
 
 @dataclass
@@ -22,6 +23,10 @@ class ModelCard:
         hparams: constructor keyword arguments of the family's module (widths, modes, ...).
         pad_multiple: input height and width must be multiples of this (pixels); the pipeline pads.
         timestep_mode: one of `vfi.core.graph_spec.TIMESTEP_MODES`.
+        context: frames the model sees on each side of the interval it interpolates (1: the pair
+            itself; 2: also I_-1 and I_2, as DBVFI). The pipeline feeds windows of 2 * context.
+        task: one of `vfi.core.graph_spec.TASKS`: "interpolate", or "flow" for a flow estimator
+            (RAFT), which exports and validates but does not make frames.
         provenance: where the weights came from (source, licence, conversion, training run).
         format_version: version of this card's layout.
     """
@@ -31,6 +36,8 @@ class ModelCard:
     hparams: dict[str, Any] = field(default_factory=dict)
     pad_multiple: int = 1
     timestep_mode: str = "scalar"
+    context: int = 1
+    task: str = "interpolate"
     provenance: dict[str, Any] = field(default_factory=dict)
     format_version: int = CARD_FORMAT_VERSION
 

@@ -4,7 +4,7 @@ Every graph made from a model (ONNX export, the ONNX Runtime backend's on-the-fl
 AOTInductor packages) traces this wrapper, so the interface is the same whoever exports:
 
     spec = vfi.models.graph_spec(model.card)
-    wrapped = graph_module(model, "fp16")          # img0, img1[, timestep] -> frame
+    wrapped = graph_module(model, "fp16")          # img0, img1[, timestep][, context] -> frame
     args = example_args(spec, batch=1, height=64, width=64)
 
 The boundary stays float32 at every precision, so runners, serving configs and the pipeline see one
@@ -19,28 +19,41 @@ from vfi.core.graph_spec import MAX_DYNAMIC_BATCH, MAX_DYNAMIC_SIZE, GraphSpec
 from vfi.core.precision import check_precision
 
 
-def _module_class():
+def _module_class(spec: GraphSpec):
     import torch
 
     class GraphModule(torch.nn.Module):
-        """img0, img1[, timestep] -> frame, with the layout and casts described in the module doc."""
+        """img0, img1[, timestep][, context frames] -> frame (or flow), with the layout and casts
+        described in the module doc. The parameters are named as the graph inputs (the exporters
+        name the inputs from the call), context frames nearest first, up to `MAX_CONTEXT`."""
 
         def __init__(self, inner, spec: GraphSpec):
             super().__init__()
             self.inner = inner
             self.spec = spec
 
-        def forward(self, img0, img1, timestep=None):
-            if not self.spec.has_timestep:
+        def forward(self, img0, img1, timestep=None, img_m1=None, img2=None, img_m2=None, img3=None):
+            return self.run(img0, img1, timestep, (img_m1, img2, img_m2, img3))
+
+        def run(self, img0, img1, timestep, context):
+            context = tuple(context[: len(self.spec.context_names)])
+            if self.spec.task == "flow" or (not self.spec.has_timestep and not context):
                 out = self.inner(img0, img1)
             elif self.spec.timestep_mode == "scalar":
                 # [N,1,1,1] on the boundary (broadcastable, the layout engines expect); models take [N].
-                out = self.inner(img0, img1, timestep.reshape(-1))
+                out = self.inner(img0, img1, timestep.reshape(-1), *context)
             else:
-                out = self.inner(img0, img1, timestep)
+                out = self.inner(img0, img1, timestep, *context)
             return out.float()
 
-    return GraphModule
+    class FixedGraphModule(GraphModule):
+        """The same for a model without a timestep input, whose graph has context frames: the
+        context frames follow img0, img1 directly."""
+
+        def forward(self, img0, img1, img_m1=None, img2=None, img_m2=None, img3=None):
+            return self.run(img0, img1, None, (img_m1, img2, img_m2, img3))
+
+    return GraphModule if spec.has_timestep else FixedGraphModule
 
 
 def graph_module(model, precision: str = "fp32"):
@@ -59,7 +72,7 @@ def graph_module(model, precision: str = "fp32"):
     spec = graph_spec(model.card)
     inner = model.to(device="cpu", dtype=torch.float32).eval()
     low_precision_convs(inner, dtype)
-    wrapped = _module_class()(inner, spec).eval()
+    wrapped = _module_class(spec)(inner, spec).eval()
     wrapped.card = model.card
     return wrapped
 

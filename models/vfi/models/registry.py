@@ -9,8 +9,13 @@ their old names as aliases (`register_alias`), so old command lines and checkpoi
 
 Every model class provides:
   - ``__init__(**hparams)``;
-  - ``forward(img0, img1, t)`` with frames float RGB in [0, 1], NCHW;
-  - a ``pad_multiple`` attribute (pixels) and a ``timestep_mode`` attribute (see `vfi.models.card`).
+  - ``forward(img0, img1, t)`` with frames float RGB in [0, 1], NCHW; a model with context frames
+    (``context_frames`` k > 1) takes them after t, nearest first: ``forward(img0, img1, t, img_m1, img2,
+    ...)`` (`vfi.core.graph_spec.context_input_names`); a flow estimator (``task = "flow"``)
+    takes ``forward(img0, img1)`` and returns the flow;
+  - a ``pad_multiple`` attribute (pixels) and a ``timestep_mode`` attribute, optionally
+    ``context_frames`` (frames on each side, default 1; the card's ``context``) and ``task``
+    (default "interpolate") (see `vfi.models.card`).
 """
 
 from __future__ import annotations
@@ -125,7 +130,13 @@ def graph_spec(card: ModelCard) -> GraphSpec:
 
     _ensure_registered()
     fields = FAMILY_GRAPHS.get(canonical_family(card.family), {})
-    return GraphSpec(timestep_mode=card.timestep_mode, pad_multiple=int(card.pad_multiple), **fields)
+    return GraphSpec(
+        timestep_mode=card.timestep_mode,
+        pad_multiple=int(card.pad_multiple),
+        context=int(card.context),
+        task=str(card.task),
+        **fields,
+    )
 
 
 def create(name: str, **overrides: Any):
@@ -153,6 +164,10 @@ def load(name_or_path: str | os.PathLike, **overrides: Any):
     looks_like_path = path.suffix == ".safetensors" or os.sep in text or path.exists()
     if looks_like_path:
         return _load_checkpoint(path, variant_name=None, overrides=overrides)
+    from vfi.models.flow_estimators import FLOW_ESTIMATORS, load_flow_estimator
+
+    if text in FLOW_ESTIMATORS and canonical_name(text) not in VARIANTS:
+        return load_flow_estimator(text, **overrides)  # a flow estimator (RAFT) by its name
     variant = get_variant(text)
     if variant.pretrained is None:
         raise WeightsMissing(f"model {variant.name!r} has no pretrained weights; train one (vfi train) or pass a checkpoint path")
@@ -183,6 +198,8 @@ def card_for(family: str, variant: str, model, hparams: dict, provenance: dict) 
         hparams=dict(hparams),
         pad_multiple=int(model.pad_multiple),
         timestep_mode=str(model.timestep_mode),
+        context=int(getattr(model, "context_frames", 1)),
+        task=str(getattr(model, "task", "interpolate")),
         provenance=dict(provenance),
     )
 

@@ -12,6 +12,12 @@ that runs several frames in parallel (OpenVINO with ``requests > 1``) is handed 
 consecutive pairs per call, so the pairs overlap; output order is unchanged. Inference runs in the caller's
 thread, so backends that keep thread-local state (CUDA streams, ORT sessions) see one thread.
 
+A model with context frames (`Runner.context` k > 1, e.g. DBVFI's I_-1 and I_2) is fed sliding
+windows of 2k frames: pair (i, i+1) is planned once frame i+k has been decoded, and a window
+position before the clip's start, after its end, or across a scene cut repeats the nearest frame of
+the pair's own shot (`window_indices`), so a window never mixes two shots. At most 2k decoded frames
+are held for the windows.
+
 An error in any thread stops the others and is re-raised in the caller as the original
 exception; the output is written to a temporary name and renamed only on success
 (`vfi.core.atomic`), so a failed run leaves nothing behind.
@@ -24,6 +30,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,6 +42,7 @@ import numpy as np
 from vfi.core.atomic import AtomicOutput
 from vfi.core.errors import InputError
 from vfi.core.frames import to_model_input, to_uint8_hwc
+from vfi.core.graph_spec import context_offsets
 from vfi.core.padding import crop_to, pad_to_multiple, padded_size
 from vfi.runtime.defaults import DEFAULT_CRF, DEFAULT_CUT_THRESHOLD
 from vfi.runtime.media import check_output, open_reader, open_writer
@@ -50,6 +58,7 @@ class _Job:
     img0: np.ndarray
     img1: np.ndarray
     steps: list[float]
+    context: tuple = ()
 
 
 #: capacity (frames) of each of the two queues
@@ -63,6 +72,37 @@ _POLL_S = 0.05
 ProgressFn = Callable[[int, Optional[int]], None]
 
 _END = object()  # end-of-stream marker in both queues
+
+
+def window_indices(pair: int, context: int, last: int, cuts: Callable[[int], bool]) -> list[int]:
+    """Input frame indices of the context frames of pair (`pair`, `pair` + 1), in
+    `vfi.core.graph_spec.context_offsets` order (nearest first).
+
+    A position outside 0..`last`, or beyond a scene cut, is replaced by the nearest frame of the
+    pair's own shot: walking outwards from the pair stops at the clip's ends and before a cut.
+
+    Args:
+        pair: index of the pair's first frame.
+        context: frames on each side (the model's k).
+        last: index of the last frame that exists (the clip's last once it has ended).
+        cuts: ``cuts(j)`` is True when frames j and j + 1 lie in different shots.
+    """
+    indices = []
+    for offset in context_offsets(context):
+        if offset < 0:
+            j = pair
+            for _ in range(-offset):
+                if j - 1 < 0 or cuts(j - 1):
+                    break
+                j -= 1
+        else:
+            j = pair + 1
+            for _ in range(offset - 1):
+                if j + 1 > last or cuts(j):
+                    break
+                j += 1
+        indices.append(j)
+    return indices
 
 
 @dataclass
@@ -188,37 +228,60 @@ class Pipeline:
         self.writer.close()
 
     def _infer_all(self) -> None:
-        previous = None
+        k = max(1, int(getattr(self.runner, "context", 1)))
+        # The frames pair i's window needs, i-(k-1) .. i+k (at most 2k), and each pair's kind
+        # ("cut", "duplicate", "motion"), classified once when its second frame arrives.
+        frames: deque = deque()
+        kinds: dict[int, str] = {}
         index = -1
         while True:
             item = self._get(self.decoded)
             if item is _END:
                 break
             index += 1
-            if previous is not None:
-                self._plan_pair(index - 1, previous, item)
-            previous = item
+            if frames:
+                kinds[index - 1] = classify_pair(frames[-1][1][0], item[0], self.scene_threshold)
+            frames.append((index, item))
+            if index - k >= 0:  # pair index-k now has its whole right-hand context
+                self._plan_window(index - k, k, index, frames, kinds)
+        for pair in range(max(0, index - k + 1), index):  # the last pairs: their windows end at the clip's end
+            self._plan_window(pair, k, index, frames, kinds)
         self._flush()
         count = index + 1
         self.summary.input_frames = count
         if count < 2:
             raise InputError(f"{self.reader.path}: has {count} frame; interpolation needs at least two")
         if self.schedule.emits_last(count):
-            self._emit(previous[0])
+            self._emit(frames[-1][1][0])
         self._put(self.encoded, _END)
+
+    def _plan_window(self, pair: int, k: int, last: int, frames: deque, kinds: dict[int, str]) -> None:
+        """Plan pair `pair` with its context window, then forget what later pairs no longer need."""
+        by_index = dict(frames)
+        context = ()
+        if k > 1:
+            indices = window_indices(pair, k, last, lambda j: kinds.get(j) == "cut")
+            context = tuple(by_index[j][1] for j in indices)
+        self._plan_pair(pair, by_index[pair], by_index[pair + 1], kinds[pair], context)
+        keep = pair + 1 - (k - 1)  # the next pair's first context frame
+        while frames and frames[0][0] < keep and len(frames) > 1:
+            frames.popleft()
+        for j in [j for j in kinds if j < keep - 1]:
+            del kinds[j]
 
     def _emit(self, frame: np.ndarray) -> None:
         self._put(self.encoded, frame)
         self.summary.output_frames += 1
 
-    def _plan_pair(self, index: int, first, second) -> None:
-        """Queue what pair `index` emits: frames to copy, or a model job (run by `_flush`)."""
+    def _plan_pair(self, index: int, first, second, kind: str, context: tuple = ()) -> None:
+        """Queue what pair `index` emits: frames to copy, or a model job (run by `_flush`).
+
+        `kind` is the pair's `classify_pair` result; `context` its padded context frames."""
         steps = self.schedule.pair_steps(index)
         if steps and steps[0] == 0.0:
             self._pending.append(first[0])  # the input frame itself, bit-exact
         between = [t for t in steps if t > 0.0]
         if between:
-            kind = classify_pair(first[0], second[0], self.scene_threshold)
             if kind == "duplicate":
                 self.summary.duplicate_pairs += 1
                 self.summary.copied += len(between)
@@ -229,7 +292,7 @@ class Pipeline:
                 self.summary.copied += len(between)
                 self._pending.extend((first, second)[nearer_frame(t)][0] for t in between)
             else:
-                self._pending.append(_Job(first[1], second[1], between))
+                self._pending.append(_Job(first[1], second[1], between, context))
                 self._jobs += 1
         if self._jobs >= self.pairs_per_call or not self._jobs:
             self._flush()
@@ -238,7 +301,7 @@ class Pipeline:
         """Run the pending model jobs in one call, then emit everything pending in order."""
         jobs = [item for item in self._pending if isinstance(item, _Job)]
         if jobs:
-            outputs = iter(synthesize_pairs(self.runner, [(j.img0, j.img1, j.steps) for j in jobs], self.batch))
+            outputs = iter(synthesize_pairs(self.runner, [(j.img0, j.img1, j.steps, j.context) for j in jobs], self.batch))
         for item in self._pending:
             if not isinstance(item, _Job):
                 self._emit(item)

@@ -5,7 +5,9 @@ The pipeline talks to every backend through this class and knows nothing else ab
 Exchange format (both directions): numpy ``float32`` arrays, NCHW, RGB in [0, 1].
 ``infer(img0, img1, t)`` takes ``img0``, ``img1`` of shape [N, 3, H, W], already padded by the
 caller to `Runner.pad_multiple`, and ``t`` of shape [N] (the fraction of the way from ``img0`` to
-``img1``), and returns the [N, 3, H, W] frames at ``t``.
+``img1``), and returns the [N, 3, H, W] frames at ``t``. A model with context frames
+(`Runner.context` k > 1) also takes ``context``: its 2(k-1) further frames [N, 3, H, W], nearest
+first (I_-1, I_2, ...; `vfi.core.graph_spec.context_input_names`).
 
     with create_runner("torch", "rife-4.0", device="cpu") as runner:
         middle = runner.infer(img0, img1, np.full([1], 0.5, np.float32))
@@ -175,15 +177,28 @@ class Runner:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def load(self) -> Runner:
-        """Build or load the model on the backend; idempotent. Returns self."""
+        """Build or load the model on the backend; idempotent. Returns self.
+
+        Raises `InputError` for a model that does not make frames (a flow estimator)."""
         if not self._loaded:
             try:
                 self._load()
+                self._refuse_non_interpolators()
             except BaseException:
                 self._release_threads()
                 raise
             self._loaded = True
         return self
+
+    def _refuse_non_interpolators(self) -> None:
+        task = getattr(self.card, "task", "interpolate")
+        if task != "interpolate":
+            self._close()
+            raise InputError(
+                f"model {self.card.variant} estimates optical flow ({task}); it does not make frames. Export it with "
+                "`vfi export`, or use it as a flow teacher or DBVFI's flow estimator",
+                "model",
+            )
 
     def prepare(self, height: int, width: int) -> None:
         """Build whatever the backend needs for padded frames of `height` x `width` (pixels), e.g.
@@ -192,15 +207,23 @@ class Runner:
         if not self._loaded:
             self.load()
 
-    def infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """The frames at fractions `t` between `img0` and `img1` (see the module docstring)."""
+    def infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context=()) -> np.ndarray:
+        """The frames at fractions `t` between `img0` and `img1` (see the module docstring);
+        `context`: the model's context frames (none for a two-frame model)."""
         if not self._loaded:
             self.load()
         t = np.asarray(t, dtype=np.float32).reshape(-1)
         if img0.shape != img1.shape or img0.ndim != 4 or t.shape[0] != img0.shape[0]:
             raise ValueError(f"infer expects img0, img1 [N,3,H,W] and t [N]; got {img0.shape}, {img1.shape}, {t.shape}")
+        wanted = 2 * (self.context - 1)
+        if len(context) != wanted or any(frame.shape != img0.shape for frame in context):
+            raise ValueError(
+                f"model {self.card.variant} takes {wanted} context frames shaped like img0 {img0.shape}, "
+                f"got {[np.shape(frame) for frame in context]}"
+            )
+        context = tuple(np.ascontiguousarray(frame, np.float32) for frame in context)
         start = time.perf_counter()
-        out = self._infer(np.ascontiguousarray(img0, np.float32), np.ascontiguousarray(img1, np.float32), t)
+        out = self._infer(np.ascontiguousarray(img0, np.float32), np.ascontiguousarray(img1, np.float32), t, context)
         self.timings.add(time.perf_counter() - start)
         return out
 
@@ -238,6 +261,12 @@ class Runner:
         self._require_card()
         return str(self.card.timestep_mode)
 
+    @property
+    def context(self) -> int:
+        """Frames the model sees on each side of the interval (1: the pair; see `infer`)."""
+        self._require_card()
+        return int(self.card.context)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({describe(self.model)!r}, device={self.device!r}, precision={self.precision!r})"
 
@@ -246,7 +275,7 @@ class Runner:
     def _load(self) -> None:
         raise NotImplementedError
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
         raise NotImplementedError
 
     def _close(self) -> None:

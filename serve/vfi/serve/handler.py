@@ -17,7 +17,7 @@ import numpy as np
 
 from vfi.core.errors import InputError
 from vfi.core.frames import to_uint8
-from vfi.core.graph_spec import IMAGE_INPUTS, OUTPUT_NAME, TIMESTEP_INPUT
+from vfi.core.graph_spec import IMAGE_INPUTS, OUTPUT_NAME, TIMESTEP_INPUT, context_input_names
 from vfi.core.padding import crop_to, pad_to_multiple
 from vfi.core.serving import DEFAULT_MAX_SIDE, check_request, image_size
 
@@ -41,20 +41,24 @@ class InterpolationHandler:
         self.uint8 = uint8
         self.max_side = int(max_side)
         self.timestep = runner.timestep_mode != "fixed"
+        self.context = runner.context
         self.served_batches = 0
         self.served_frames = 0
         self._lock = lock or threading.Lock()
 
     def __call__(self, inputs: dict) -> dict:
         """{name: array} of one batch -> {"frame": array}; `InputError` for a bad batch."""
-        check_request(inputs, self.uint8, self.max_side, self.timestep)
-        img0, img1 = (self._to_runner(inputs[name]) for name in IMAGE_INPUTS)
+        check_request(inputs, self.uint8, self.max_side, self.timestep, self.context)
+        multiple = self.runner.pad_multiple
+        img0, img1, *context = (
+            pad_to_multiple(self._to_runner(inputs[name]), multiple)
+            for name in [*IMAGE_INPUTS, *context_input_names(self.context)]
+        )
         n = img0.shape[0]
         t = inputs[TIMESTEP_INPUT].reshape(n).astype(np.float32) if self.timestep else np.full(n, 0.5, np.float32)
         height, width = image_size(inputs[IMAGE_INPUTS[0]], self.uint8)
-        multiple = self.runner.pad_multiple
         with self._lock:
-            frames = self.runner.infer(pad_to_multiple(img0, multiple), pad_to_multiple(img1, multiple), t)
+            frames = self.runner.infer(img0, img1, t, tuple(context))
         frames = crop_to(frames, height, width)
         if not np.all(np.isfinite(frames)):
             raise InputError(f"the model's output holds NaN or Inf for this input ({self.runner.card.variant})")

@@ -179,7 +179,7 @@ class TritonServer:
         for uint8, model_name in ((False, self.name), (True, uint8_name(self.name))):
             handlers = [InterpolationHandler(r, uint8, o.max_side, lock) for r, lock in zip(self.runners, locks)]
             self.handlers.extend(handlers)
-            inputs, outputs = io_tensors(timestep, uint8)
+            inputs, outputs = io_tensors(timestep, uint8, self.runners[0].context)
             self._triton.bind(
                 model_name=model_name,
                 infer_func=[batch(_logged(h)) for h in handlers],

@@ -1,10 +1,12 @@
 """Training-time augmentation of interpolation samples, and reproducible seeding of data workers.
 
 A sample is a dict with ``img0``, ``img1``, ``gt`` (float32 tensors [3,H,W] in [0, 1]) and ``t``
-(a float32 0-d tensor). Every augmentation here maps a valid sample to a valid sample of the same
-scene: flips and channel permutations act on the three frames alike, and temporal reversal swaps
-the inputs and maps t to 1 - t (the frame at t between I0 and I1 is the frame at 1 - t between I1
-and I0). Validation samples are never augmented.
+(a float32 0-d tensor), plus the context frames of a multi-frame model (``img_m1``, ``img2``, ...;
+`vfi.core.graph_spec.context_input_names`). Every augmentation here maps a valid sample to a valid
+sample of the same scene: flips and channel permutations act on all frames alike, and temporal
+reversal swaps the inputs and maps t to 1 - t (the frame at t between I0 and I1 is the frame at
+1 - t between I1 and I0), and mirrors the context (I_-1 <-> I_2, I_-2 <-> I_3). Validation
+samples are never augmented.
 
 Randomness comes from a `numpy.random.Generator` owned by the dataset's `Augment`, never from the
 global NumPy or Python state, so a run is reproducible:
@@ -28,10 +30,17 @@ import torch
 FRAME_KEYS = ("img0", "img1", "gt")
 
 
+def frame_keys(sample: dict) -> list[str]:
+    """The frame entries of `sample`: img0, img1, gt and whichever context frames it holds."""
+    from vfi.core.graph_spec import MAX_CONTEXT, context_input_names
+
+    return [*FRAME_KEYS, *(k for k in context_input_names(MAX_CONTEXT) if k in sample)]
+
+
 def crop(sample: dict, top: int, left: int, height: int, width: int) -> dict:
     """The [top:top+height, left:left+width] window of every frame of `sample`."""
     out = dict(sample)
-    for key in FRAME_KEYS:
+    for key in frame_keys(sample):
         out[key] = sample[key][..., top : top + height, left : left + width]
     return out
 
@@ -64,26 +73,33 @@ def center_crop(sample: dict, size) -> dict:
 
 def flip_horizontal(sample: dict) -> dict:
     """Mirror left-right (motion's x component changes sign; t is unchanged)."""
-    return {**sample, **{k: torch.flip(sample[k], dims=(-1,)) for k in FRAME_KEYS}}
+    return {**sample, **{k: torch.flip(sample[k], dims=(-1,)) for k in frame_keys(sample)}}
 
 
 def flip_vertical(sample: dict) -> dict:
     """Mirror top-bottom."""
-    return {**sample, **{k: torch.flip(sample[k], dims=(-2,)) for k in FRAME_KEYS}}
+    return {**sample, **{k: torch.flip(sample[k], dims=(-2,)) for k in frame_keys(sample)}}
 
 
 def reverse_time(sample: dict) -> dict:
-    """Play the clip backwards: swap img0 and img1, and t -> 1 - t."""
+    """Play the clip backwards: swap img0 and img1, t -> 1 - t, and the frame at offset o from
+    I_0 becomes the one at 1 - o (img_m1 <-> img2, img_m2 <-> img3)."""
+    from vfi.core.graph_spec import MAX_CONTEXT, context_input_names, context_offsets
+
     out = dict(sample)
     out["img0"], out["img1"] = sample["img1"], sample["img0"]
     out["t"] = (1.0 - sample["t"]).to(sample["t"].dtype)
+    name_of = dict(zip(context_offsets(MAX_CONTEXT), context_input_names(MAX_CONTEXT)))
+    for offset, name in name_of.items():
+        if name in sample:
+            out[name] = sample[name_of[1 - offset]]
     return out
 
 
 def permute_channels(sample: dict, order) -> dict:
     """Reorder the colour channels of every frame by `order` (a permutation of 0, 1, 2)."""
     index = torch.as_tensor(list(order), dtype=torch.long)
-    return {**sample, **{k: sample[k].index_select(-3, index) for k in FRAME_KEYS}}
+    return {**sample, **{k: sample[k].index_select(-3, index) for k in frame_keys(sample)}}
 
 
 @dataclass

@@ -116,11 +116,17 @@ def build_objective(cfg: TrainConfig, model, device):
     return objective_for(family, model, teacher=teacher, **cfg.objective_weights)
 
 
-def build_datasets(cfg: TrainConfig):
-    """(train split, held-in validation split or None) from `vfi.train.data.build_dataset`."""
+def build_datasets(cfg: TrainConfig, context: int = 1):
+    """(train split, held-in validation split or None) from `vfi.train.data.build_dataset`.
+
+    `context`: frames on each side the model sees (its card's); above 1 every sample carries
+    the context frames of its window (unless the config's data options set ``context``)."""
     from vfi.train.data import build_dataset
 
-    common = {"root": cfg.root, "crop": cfg.crop, "arbitrary_t": cfg.arbitrary_t, "seed": cfg.seed, **cfg.data_options}
+    common = {"root": cfg.root, "crop": cfg.crop, "arbitrary_t": cfg.arbitrary_t, "seed": cfg.seed}
+    if context > 1:
+        common["context"] = int(context)
+    common.update(cfg.data_options)
     train_set = build_dataset(cfg.data, split="train", **common)
     val_set = None
     if cfg.val_samples:
@@ -145,7 +151,7 @@ def run_training(cfg: TrainConfig, resume: bool = False, progress=None, extra_va
         model, provenance = build_model(cfg)
         model = model.to(ctx.device)
         objective = build_objective(cfg, model, ctx.device)
-        train_set, val_set = build_datasets(cfg)
+        train_set, val_set = build_datasets(cfg, int(model.card.context))
         worker_init = None
         if cfg.workers:
             from vfi.train.augment import seed_worker as worker_init

@@ -25,6 +25,7 @@ def validate_split(model, dataset, device, batch: int = 4) -> dict:
 
     from vfi.core import metrics
     from vfi.core.frames import to_uint8
+    from vfi.core.graph_spec import context_input_names
     from vfi.core.padding import crop_to, pad_to_multiple
 
     was_training = model.training
@@ -37,7 +38,11 @@ def validate_split(model, dataset, device, batch: int = 4) -> dict:
             img0, img1, gt = (sample[k].to(device) for k in ("img0", "img1", "gt"))
             t = sample["t"].to(device=device, dtype=img0.dtype)
             h, w = gt.shape[-2:]
-            pred = crop_to(model(pad_to_multiple(img0, multiple), pad_to_multiple(img1, multiple), t), h, w)
+            # A multi-frame model's context frames follow t, nearest first (as its graph takes them).
+            context = [
+                pad_to_multiple(sample[k].to(device), multiple) for k in context_input_names(getattr(model, "context_frames", 1))
+            ]
+            pred = crop_to(model(pad_to_multiple(img0, multiple), pad_to_multiple(img1, multiple), t, *context), h, w)
             for p, g in zip(pred.float().cpu().numpy(), gt.float().cpu().numpy()):
                 scores.append(metrics.psnr(to_uint8(p.transpose(1, 2, 0)), to_uint8(g.transpose(1, 2, 0))))
     model.train(was_training)

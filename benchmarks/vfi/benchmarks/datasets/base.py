@@ -15,32 +15,36 @@ from vfi.core.frames import read_image
 @dataclass
 class Triplet:
     """One evaluation sample: RGB uint8 frames [H, W, 3] of one size, and the fraction `t` of the
-    way from `frame0` to `frame1` at which `gt` lies."""
+    way from `frame0` to `frame1` at which `gt` lies; for a model with context frames also those,
+    nearest first (I_-1, I_2, ...; `vfi.core.graph_spec.context_input_names`)."""
 
     name: str
     frame0: np.ndarray
     frame1: np.ndarray
     gt: np.ndarray
     t: float = 0.5
+    context: tuple = ()
 
 
 @dataclass
 class FileTriplet:
-    """A triplet on disk: (name, frame0 path, frame1 path, ground-truth path)."""
+    """A triplet on disk: (name, frame0 path, frame1 path, ground-truth path[, context paths])."""
 
     name: str
     frame0: Path
     frame1: Path
     gt: Path
     t: float = 0.5
+    context: tuple = ()
 
     def load(self, dataset: str) -> Triplet:
-        frames = [read_image(p, dataset) for p in (self.frame0, self.frame1, self.gt)]
+        paths = (self.frame0, self.frame1, self.gt, *self.context)
+        frames = [read_image(p, dataset) for p in paths]
         shapes = {f.shape for f in frames}
         if len(shapes) != 1:
-            sizes = ", ".join(f"{p.name} {f.shape[1]}x{f.shape[0]}" for p, f in zip((self.frame0, self.frame1, self.gt), frames))
-            raise InputError(f"{dataset}: frames of sample {self.name} differ in size ({sizes}); a triplet needs one size")
-        return Triplet(self.name, *frames, t=self.t)
+            sizes = ", ".join(f"{p.name} {f.shape[1]}x{f.shape[0]}" for p, f in zip(paths, frames))
+            raise InputError(f"{dataset}: frames of sample {self.name} differ in size ({sizes}); a sample needs one size")
+        return Triplet(self.name, *frames[:3], t=self.t, context=tuple(frames[3:]))
 
 
 @dataclass

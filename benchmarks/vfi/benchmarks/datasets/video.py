@@ -1,8 +1,9 @@
-"""Drop-frame protocol on a video file: keep the even frames, predict each odd frame 2k+1 from
-frames 2k and 2k+2 (t = 0.5), score it against the real frame 2k+1.
+"""Drop-frame protocol on a video file (`vfi.benchmarks.datasets.drop_frame`): keep the even
+frames, predict each odd frame 2j+1 from frames 2j and 2j+2 (t = 0.5), score it against the real
+frame 2j+1; a model with context frames also gets the neighbouring kept frames.
 
-Frames are decoded in a stream (three at a time in memory). A video with fewer than three frames
-has no sample. Lossy input codecs score the model against decoded frames, as they are.
+Frames are decoded in a stream (a window at a time in memory). A video with fewer than three
+frames has no sample. Lossy input codecs score the model against decoded frames, as they are.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vfi.benchmarks.datasets.base import Dataset, Triplet
+from vfi.benchmarks.datasets.drop_frame import drop_frame_triplets
 from vfi.core.errors import InputError
 
 LAYOUT = "a video file (odd frames are dropped and predicted from their even neighbours)"
 
 
-def open_video(root: Path, split: str | None) -> Dataset:
+def open_video(root: Path, split: str | None, context: int = 1) -> Dataset:
     from vfi.runtime.video_io import VideoReader
 
     if split is not None:
@@ -30,16 +32,7 @@ def open_video(root: Path, split: str | None) -> Dataset:
     count = None if frames is None else (frames - 1) // 2
 
     def iterate(limit: int | None) -> Iterator[Triplet]:
-        made = 0
         with VideoReader(root) as reader:
-            window = []
-            for index, frame in enumerate(reader):
-                window.append(frame)
-                if len(window) == 3:
-                    if limit is not None and made >= limit:
-                        return
-                    yield Triplet(f"frame{index - 1:06d}", window[0], window[2], window[1])
-                    made += 1
-                    window = [window[2]]
+            yield from drop_frame_triplets(reader, context, limit)
 
     return Dataset("video", root, None, LAYOUT, count, iterate)

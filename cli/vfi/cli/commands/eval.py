@@ -12,7 +12,9 @@ from vfi.models import DEFAULT_MODEL
 DATASET_HELP = (
     "middlebury (input/<Seq>/frame10.png, frame11.png, gt/<Seq>/frame10i11.png); "
     "vimeo90k (tri_testlist.txt, sequences/<a>/<b>/im1-3.png); ucf101 (<id>/frame_00.png, frame_01_gt.png, frame_02.png); "
-    "snu-film (test-<split>.txt, needs --split); triplets (folders of three frames); video (a video file: odd frames dropped and predicted)."
+    "snu-film (test-<split>.txt, needs --split); triplets (folders of three frames); video (a video file: odd frames dropped and predicted); "
+    "frames (a folder of frames, the same protocol); vimeo90k-septuplet (sep_testlist.txt, im4 from im3, im5; im1, im7 as context). "
+    "Models with context frames (dbvfi) need video, frames or vimeo90k-septuplet."
 )
 
 

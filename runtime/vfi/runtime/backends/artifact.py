@@ -119,24 +119,27 @@ class ShapeFitter:
                     f"{lh}x{lw} .. {hh}x{hw}; build it again with a min and max size covering them"
                 )
 
-    def chunks(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
-        """(img0, img1, t, real count) pieces that fit the artifact: frames padded up to a static
-        size, the batch cut to the static or largest batch, a short last piece padded by
-        repeating its last sample (whose outputs `assemble` drops)."""
+    def chunks(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> list[tuple]:
+        """(img0, img1, t, context, real count) pieces that fit the artifact: frames (the context
+        frames too) padded up to a static size, the batch cut to the static or largest batch, a
+        short last piece padded by repeating its last sample (whose outputs `assemble` drops)."""
         n, _, h, w = img0.shape
         self.check_size(h, w)
+        frames = [img0, img1, *context]
         if self.static_size is not None:
-            img0, img1 = pad_to_size(img0, *self.static_size), pad_to_size(img1, *self.static_size)
+            frames = [pad_to_size(frame, *self.static_size) for frame in frames]
         step = self.static_batch or self.max_batch or n
         pieces = []
         for start in range(0, n, step):
-            a, b, tt = img0[start : start + step], img1[start : start + step], t[start : start + step]
-            count = a.shape[0]
+            part = [frame[start : start + step] for frame in frames]
+            tt = t[start : start + step]
+            count = part[0].shape[0]
             if self.static_batch is not None and count < self.static_batch:
                 fill = self.static_batch - count
-                a, b = (np.concatenate([x, np.repeat(x[-1:], fill, 0)]) for x in (a, b))
+                part = [np.concatenate([x, np.repeat(x[-1:], fill, 0)]) for x in part]
                 tt = np.concatenate([tt, np.repeat(tt[-1:], fill)])
-            pieces.append((np.ascontiguousarray(a), np.ascontiguousarray(b), np.ascontiguousarray(tt), count))
+            a, b, *ctx = (np.ascontiguousarray(x) for x in part)
+            pieces.append((a, b, np.ascontiguousarray(tt), tuple(ctx), count))
         return pieces
 
     @staticmethod
@@ -146,8 +149,8 @@ class ShapeFitter:
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return crop_to(out, height, width)
 
-    def run(self, fn, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """`fn(img0, img1, t)` over `chunks`, joined by `assemble`."""
-        pieces = self.chunks(img0, img1, t)
-        outputs = [fn(a, b, tt) for a, b, tt, _ in pieces]
-        return self.assemble(outputs, [p[3] for p in pieces], *img0.shape[-2:])
+    def run(self, fn, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
+        """`fn(img0, img1, t, context)` over `chunks`, joined by `assemble`."""
+        pieces = self.chunks(img0, img1, t, context)
+        outputs = [fn(a, b, tt, ctx) for a, b, tt, ctx, _ in pieces]
+        return self.assemble(outputs, [p[-1] for p in pieces], *img0.shape[-2:])

@@ -64,17 +64,17 @@ class CompiledRunner(Runner):
         super().prepare(height, width)
         self._fitter.check_size(height, width)
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
         import torch
 
         spec = self._spec
 
-        def run(a, b, tt):
+        def run(a, b, tt, ctx):
             with torch.inference_mode():
-                args = [torch.from_numpy(value).to(self.device) for value in spec.ordered(spec.feeds(a, b, tt))]
+                args = [torch.from_numpy(value).to(self.device) for value in spec.ordered(spec.feeds(a, b, tt, ctx))]
                 return self._package(*args).float().cpu().numpy()
 
-        return self._fitter.run(run, img0, img1, t)
+        return self._fitter.run(run, img0, img1, t, context)
 
     def _close(self) -> None:
         self._package = None

@@ -100,17 +100,17 @@ class OnnxRuntimeRunner(Runner):
             self.graph_paths[key] = path
         return self._sessions[key]
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
         session = self.session_for(*img0.shape[-2:])
         outputs = self._spec.output_names
 
-        def run(a, b, tt):
-            (frame,) = session.run(outputs, self._spec.feeds(a, b, tt))
+        def run(a, b, tt, ctx):
+            (frame,) = session.run(outputs, self._spec.feeds(a, b, tt, ctx))
             return frame
 
         if self._fitter is not None:
-            return self._fitter.run(run, img0, img1, t)
-        return run(img0, img1, t)
+            return self._fitter.run(run, img0, img1, t, context)
+        return run(img0, img1, t, context)
 
     def _close(self) -> None:
         self._sessions.clear()

@@ -161,21 +161,21 @@ class OpenVINORunner(Runner):
             self._compiled[key] = self._core.compile_model(model, "CPU", properties)
         return self._compiled[key]
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
         spec = self._spec
 
-        def run(a, b, tt):
+        def run(a, b, tt, ctx):
             n, _, h, w = a.shape
             if self.requests == 1 or n == 1:
                 compiled = self._compiled_for(h, w, n)
-                return compiled.create_infer_request().infer(spec.feeds(a, b, tt))[compiled.output(0)].copy()
-            return self._run_async(a, b, tt)
+                return compiled.create_infer_request().infer(spec.feeds(a, b, tt, ctx))[compiled.output(0)].copy()
+            return self._run_async(a, b, tt, ctx)
 
         if self._fitter is not None:
-            return self._fitter.run(run, img0, img1, t)
-        return run(img0, img1, t)
+            return self._fitter.run(run, img0, img1, t, context)
+        return run(img0, img1, t, context)
 
-    def _run_async(self, a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _run_async(self, a: np.ndarray, b: np.ndarray, t: np.ndarray, context: tuple) -> np.ndarray:
         """One frame per infer request, `requests` of them in flight."""
         import openvino as ov
 
@@ -192,7 +192,8 @@ class OpenVINORunner(Runner):
 
         queue.set_callback(done)
         for i in range(n):
-            queue.start_async(self._spec.feeds(a[i : i + 1], b[i : i + 1], t[i : i + 1]), userdata=i)
+            one = tuple(frame[i : i + 1] for frame in context)
+            queue.start_async(self._spec.feeds(a[i : i + 1], b[i : i + 1], t[i : i + 1], one), userdata=i)
         queue.wait_all()
         return out
 

@@ -194,26 +194,26 @@ class TensorRTRunner(Runner):
         super().prepare(height, width)
         self._fitter.check_size(height, width)
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
-        pieces = self._fitter.chunks(img0, img1, t)
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
+        pieces = self._fitter.chunks(img0, img1, t, context)
         outputs: list = [None] * len(pieces)
         in_flight: dict[int, tuple[int, tuple]] = {}  # slot index -> (piece index, (host, shape))
-        for index, (a, b, tt, _) in enumerate(pieces):
+        for index, (a, b, tt, ctx, _) in enumerate(pieces):
             slot_index = index % len(self._slots)
             if slot_index in in_flight:  # this slot's previous piece must finish before its buffers are reused
                 previous, host_shape = in_flight.pop(slot_index)
                 outputs[previous] = self._collect(self._slots[slot_index], *host_shape)
-            in_flight[slot_index] = (index, self._launch(self._slots[slot_index], a, b, tt))
+            in_flight[slot_index] = (index, self._launch(self._slots[slot_index], a, b, tt, ctx))
         for slot_index, (index, host_shape) in in_flight.items():
             outputs[index] = self._collect(self._slots[slot_index], *host_shape)
-        return self._fitter.assemble(outputs, [p[3] for p in pieces], *img0.shape[-2:])
+        return self._fitter.assemble(outputs, [p[-1] for p in pieces], *img0.shape[-2:])
 
-    def _launch(self, slot: _Slot, a: np.ndarray, b: np.ndarray, tt: np.ndarray) -> tuple[int, tuple]:
+    def _launch(self, slot: _Slot, a: np.ndarray, b: np.ndarray, tt: np.ndarray, ctx: tuple = ()) -> tuple[int, tuple]:
         """Queue copy-in, execution and copy-out of one piece on the slot's stream; returns the
         host address and shape of the output."""
         from cuda.bindings import runtime as cudart
 
-        feeds = self._spec.feeds(a, b, tt)
+        feeds = self._spec.feeds(a, b, tt, ctx)
         shapes = []
         for name in self._inputs:
             array = feeds[name]

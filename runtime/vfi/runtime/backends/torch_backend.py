@@ -69,27 +69,27 @@ class TorchRunner(Runner):
             self._module = self._module.to(memory_format=torch.channels_last)
         self._dtype = torch.float32
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
-            a = torch.from_numpy(img0).to(self.device, self._dtype)
-            b = torch.from_numpy(img1).to(self.device, self._dtype)
+            frames = [torch.from_numpy(frame).to(self.device, self._dtype) for frame in (img0, img1, *context)]
             if self.channels_last:
-                a, b = a.contiguous(memory_format=torch.channels_last), b.contiguous(memory_format=torch.channels_last)
+                frames = [frame.contiguous(memory_format=torch.channels_last) for frame in frames]
+            a, b, *ctx = frames
             # The timestep stays fp32: models do their coordinate arithmetic in fp32.
             tt = torch.from_numpy(t).to(self.device)
-            out = self._replay(a, b, tt) if self.cuda_graphs else self._module(a, b, tt)
+            out = self._replay(a, b, tt, *ctx) if self.cuda_graphs else self._module(a, b, tt, *ctx)
             return out.float().cpu().numpy()
 
-    def _replay(self, a, b, tt):
+    def _replay(self, a, b, tt, *ctx):
         """Forward pass through a CUDA graph captured for this input shape (captured on first use,
         after a warm-up pass on a side stream, as torch.cuda.graphs requires)."""
         import torch
 
-        key = (tuple(a.shape), tuple(tt.shape))
+        key = (tuple(a.shape), tuple(tt.shape), len(ctx))
         if key not in self._graphs:
-            static = (a.clone(), b.clone(), tt.clone())
+            static = (a.clone(), b.clone(), tt.clone(), *(frame.clone() for frame in ctx))
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side):
@@ -100,7 +100,7 @@ class TorchRunner(Runner):
                 out = self._module(*static)
             self._graphs[key] = (graph, static, out)
         graph, static, out = self._graphs[key]
-        for dst, src in zip(static, (a, b, tt)):
+        for dst, src in zip(static, (a, b, tt, *ctx)):
             dst.copy_(src)
         graph.replay()
         return out.clone()

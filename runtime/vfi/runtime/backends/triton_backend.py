@@ -26,7 +26,7 @@ import numpy as np
 
 from vfi.core.errors import BackendUnavailable, InputError
 from vfi.core.frames import to_uint8
-from vfi.core.graph_spec import IMAGE_INPUTS, OUTPUT_NAME, TIMESTEP_INPUT
+from vfi.core.graph_spec import IMAGE_INPUTS, MAX_CONTEXT, OUTPUT_NAME, TIMESTEP_INPUT, context_input_names
 from vfi.core.serving import uint8_name
 from vfi.runtime.runner import Runner
 
@@ -135,11 +135,15 @@ class TritonRunner(Runner):
             raise BackendUnavailable(f"{self._where()}: model {self.served!r} takes {sorted(inputs)}, not img0 and img1")
         self._timestep_dims = inputs.get(TIMESTEP_INPUT)
         self._max_batch = max(1, max_batch)
+        # The largest context whose frame inputs the served model declares (1: a pair).
+        context = max(k for k in range(1, MAX_CONTEXT + 1) if set(context_input_names(k)) <= set(inputs))
+        self._context_names = context_input_names(context)
         self.card = ModelCard(
             family="triton",
             variant=self.model,
             pad_multiple=1,  # the server pads to its model's multiple and crops back
             timestep_mode="scalar" if self._timestep_dims is not None else "fixed",
+            context=context,
             provenance={"server": self.url, "protocol": self.protocol, "served_as": self.served},
         )
 
@@ -172,22 +176,25 @@ class TritonRunner(Runner):
 
     # -- inference ------------------------------------------------------------------------------
 
-    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray) -> np.ndarray:
+    def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
         n = img0.shape[0]
         # One request per chunk, about `inflight` chunks, none above the server's batch limit.
         size = min(self._max_batch, max(1, -(-n // self.inflight)))
-        pending = [self._submit(img0[i : i + size], img1[i : i + size], t[i : i + size]) for i in range(0, n, size)]
+        pending = [
+            self._submit([frame[i : i + size] for frame in (img0, img1, *context)], t[i : i + size]) for i in range(0, n, size)
+        ]
         parts = [self._result(future) for future in pending]
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    def _inputs(self, img0, img1, t) -> list:
+    def _inputs(self, frames: list, t) -> list:
+        """Request inputs: the frames (img0, img1, then the context frames) and the timestep."""
         make = self._module.InferInput
         if self._uint8:
-            images = [np.ascontiguousarray(to_uint8(a).transpose(0, 2, 3, 1)) for a in (img0, img1)]
+            images = [np.ascontiguousarray(to_uint8(a).transpose(0, 2, 3, 1)) for a in frames]
         else:
-            images = [img0, img1]
+            images = list(frames)
         inputs = []
-        for name, array in zip(IMAGE_INPUTS, images):
+        for name, array in zip([*IMAGE_INPUTS, *self._context_names], images):
             tensor = make(name, list(array.shape), "UINT8" if self._uint8 else "FP32")
             tensor.set_data_from_numpy(array)
             inputs.append(tensor)
@@ -199,9 +206,9 @@ class TritonRunner(Runner):
             inputs.append(tensor)
         return inputs
 
-    def _submit(self, img0, img1, t) -> Future:
+    def _submit(self, frames: list, t) -> Future:
         future: Future = Future()
-        inputs = self._inputs(img0, img1, t)
+        inputs = self._inputs(frames, t)
         try:
             if self.protocol == "grpc":
 

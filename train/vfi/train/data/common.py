@@ -35,10 +35,13 @@ def to_tensor(frame: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1), dtype=np.float32))
 
 
-def make_sample(img0, img1, gt, t: float) -> dict:
-    """The sample dict of three frames (arrays [H,W,3] or tensors [3,H,W]) and a timestep."""
-    frames = [f if torch.is_tensor(f) else to_tensor(f) for f in (img0, img1, gt)]
-    return {"img0": frames[0], "img1": frames[1], "gt": frames[2], "t": torch.tensor(float(t), dtype=torch.float32)}
+def make_sample(img0, img1, gt, t: float, context: dict | None = None) -> dict:
+    """The sample dict of three frames (arrays [H,W,3] or tensors [3,H,W]) and a timestep, plus
+    the context frames of a multi-frame model (name -> frame, named as the graph inputs)."""
+    frames = {"img0": img0, "img1": img1, "gt": gt, **(context or {})}
+    sample = {k: f if torch.is_tensor(f) else to_tensor(f) for k, f in frames.items()}
+    sample["t"] = torch.tensor(float(t), dtype=torch.float32)
+    return sample
 
 
 def windows(n_frames: int, window: int, stride: int) -> list[int]:
@@ -46,11 +49,33 @@ def windows(n_frames: int, window: int, stride: int) -> list[int]:
     return list(range(0, n_frames - window + 1, stride))
 
 
-def check_window(window: int, stride: int, arbitrary_t: bool) -> None:
+def default_window(arbitrary_t: bool, context: int = 1) -> int:
+    """Frames per window when none is given: img0 and img1 2 frames apart (middle frame) or 6
+    apart (arbitrary t, t = k/6), with `context` - 1 more such intervals on each side."""
+    gap = 6 if arbitrary_t else 2
+    return (2 * int(context) - 1) * gap + 1
+
+
+def window_gap(window: int, context: int) -> int:
+    """Frames between img0 and img1 in a window of `window` frames for a model with `context`
+    frames on each side: the window is 2 * context - 1 such intervals."""
+    intervals = 2 * int(context) - 1
+    return (int(window) - 1) // intervals
+
+
+def check_window(window: int, stride: int, arbitrary_t: bool, context: int = 1) -> None:
     if window < 3:
         raise InputError(f"a training window needs at least 3 frames (img0, gt, img1); got window={window}")
-    if not arbitrary_t and window % 2 == 0:
-        raise InputError(f"middle-frame training needs an odd window (3, 5, ...); got window={window}")
+    intervals = 2 * int(context) - 1
+    if context > 1 and ((window - 1) % intervals or window_gap(window, context) < 2):
+        raise InputError(
+            f"a model with {context} frames on each side needs windows of {intervals} equal intervals of >= 2 frames "
+            f"(window = {intervals} * gap + 1, e.g. {default_window(False, context)}); got window={window}"
+        )
+    if not arbitrary_t and window_gap(window, context) % 2:
+        raise InputError(
+            f"middle-frame training needs an odd window (3, 5, ...; an even gap between img0 and img1); got window={window}"
+        )
     if stride < 1:
         raise InputError(f"window stride must be >= 1; got {stride}")
 
@@ -62,18 +87,26 @@ class FrameDataset(Dataset):
     ``_frames(item, positions) -> list of [H,W,3] uint8 arrays`` for frame positions within the item,
     and ``_where(item)`` (a string naming the item in error messages). An item spans
     ``self.window`` frames: img0 is its first, img1 its last, and the ground truth the frame at
-    position k, i.e. t = k / (window - 1). Middle-frame data (``arbitrary_t=False``) always uses the
+    position k, i.e. t = k / (window - 1) (for a two-frame model; see below). Middle-frame data (``arbitrary_t=False``) always uses the
     middle position; arbitrary-t data draws k uniformly from the interior positions on the train
     split and enumerates every interior position on the val split.
+
+    With ``context`` k > 1 (a model that sees k frames on each side) the window is 2k - 1 equal
+    intervals of `window_gap` frames: img0 and img1 bound the middle interval, the ground truth
+    lies inside it, and the context frames (``img_m1``, ``img2``, ...) sit whole intervals before
+    and after it, e.g. Vimeo-90K septuplets for k = 2: im1, im3 | im4 | im5, im7.
     """
 
-    def __init__(self, split: str, crop, arbitrary_t: bool, seed: int, window: int, length: int | None = None):
+    def __init__(self, split: str, crop, arbitrary_t: bool, seed: int, window: int, length: int | None = None, context: int = 1):
         self.split = check_split(split)
         self.crop = crop_size(crop)
         self.arbitrary_t = bool(arbitrary_t)
         self.seed = int(seed)
         self.window = int(window)
         self.length = length
+        self.context = int(context)
+        self.gap = window_gap(self.window, self.context)
+        self.first = (self.context - 1) * self.gap  # position of img0 in the window
         self.augment = Augment(self.crop, seed=self.seed) if split == "train" else None
         self.items: list = []
 
@@ -86,9 +119,10 @@ class FrameDataset(Dataset):
 
     # -- the sample -----------------------------------------------------------------------------
     def _interior(self) -> list[int]:
+        """Offsets of the possible ground-truth frames from img0 (t = offset / gap)."""
         if not self.arbitrary_t:
-            return [(self.window - 1) // 2]
-        return list(range(1, self.window - 1))
+            return [self.gap // 2]
+        return list(range(1, self.gap))
 
     def __len__(self) -> int:
         per_item = 1 if self.split == "train" else len(self._interior())
@@ -110,19 +144,20 @@ class FrameDataset(Dataset):
         else:
             item = self.items[index // len(interior)]
             k = interior[index % len(interior)]
-        last = self.window - 1
-        frame0, gt, frame1 = self._frames(item, [0, k, last])
-        if not frame0.shape == gt.shape == frame1.shape:
-            raise InputError(
-                f"{self._where(item)}: frames differ in size ({frame0.shape[1]}x{frame0.shape[0]}, "
-                f"{gt.shape[1]}x{gt.shape[0]}, {frame1.shape[1]}x{frame1.shape[0]}); expected equal sizes"
-            )
+        from vfi.core.graph_spec import context_input_names, context_offsets
+
+        first, gap = self.first, self.gap
+        context_positions = [first + offset * gap for offset in context_offsets(self.context)]
+        frame0, gt, frame1, *context = self._frames(item, [first, first + k, first + gap, *context_positions])
+        if any(f.shape != frame0.shape for f in (gt, frame1, *context)):
+            sizes = ", ".join(f"{f.shape[1]}x{f.shape[0]}" for f in (frame0, gt, frame1, *context))
+            raise InputError(f"{self._where(item)}: frames differ in size ({sizes}); expected equal sizes")
         if self.crop is not None and (frame0.shape[0] < self.crop[0] or frame0.shape[1] < self.crop[1]):
             raise InputError(
                 f"{self._where(item)}: frames are {frame0.shape[1]}x{frame0.shape[0]}, smaller than the crop "
                 f"{self.crop[1]}x{self.crop[0]}; pass a smaller crop"
             )
-        sample = make_sample(frame0, frame1, gt, k / last)
+        sample = make_sample(frame0, frame1, gt, k / gap, dict(zip(context_input_names(self.context), context)))
         if self.augment is not None:
             return self.augment(sample)
         return center_crop(sample, self.crop) if self.crop is not None else sample

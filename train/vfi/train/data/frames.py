@@ -14,20 +14,22 @@ import numpy as np
 
 from vfi.core.errors import InputError
 from vfi.core.frames import IMAGE_SUFFIXES, list_image_files, natural_key, read_image
-from vfi.train.data.common import FrameDataset, check_window, require_dir, windows
+from vfi.train.data.common import FrameDataset, check_window, default_window, require_dir, windows
 
 
 class FrameFolders(FrameDataset):
     """Windows of frames from folders of images.
 
-    Options: ``window`` (frames per window; default 3 for middle frames, 7 for arbitrary t),
+    Options: ``window`` (frames per window; default 3 for middle frames, 7 for arbitrary t, and
+    (2 * context - 1) times that interval, plus one, for a model with ``context`` frames on each
+    side: 7 / 19 for context 2),
     ``stride`` (frames between window starts; default 1).
     """
 
-    def __init__(self, root, split="train", crop=256, arbitrary_t=False, seed=0, length=None, window=None, stride=1):
-        window = int(window or (7 if arbitrary_t else 3))
-        check_window(window, stride, arbitrary_t)
-        super().__init__(split, crop, arbitrary_t, seed, window, length)
+    def __init__(self, root, split="train", crop=256, arbitrary_t=False, seed=0, length=None, window=None, stride=1, context=1):
+        window = int(window or default_window(arbitrary_t, context))
+        check_window(window, stride, arbitrary_t, context)
+        super().__init__(split, crop, arbitrary_t, seed, window, length, context)
         self.root = require_dir(root, "frames", "a folder of frames (image files) or a folder of such folders")
         clips = (
             [self.root]

@@ -31,7 +31,9 @@ class SyntheticMotion(Dataset):
 
     Options: ``max_motion`` (largest sprite displacement between the inputs, pixels; default 24),
     ``shapes`` ((fewest, most) sprites; default (2, 6)), ``nonlinear`` (acceleration, spin and
-    zoom; default True), ``textures`` (scikit-image sample names; default `TRAINING_IMAGES`).
+    zoom; default True), ``textures`` (scikit-image sample names; default `TRAINING_IMAGES`),
+    ``context`` (frames on each side for a multi-frame model; default 1: the context frames are
+    the scene rendered at t = -1, 2, ...).
     """
 
     def __init__(
@@ -45,8 +47,14 @@ class SyntheticMotion(Dataset):
         shapes=(2, 6),
         nonlinear=True,
         textures=TRAINING_IMAGES,
+        context=1,
     ):
+        from vfi.core.graph_spec import MAX_CONTEXT
+
         self.split = check_split(split)
+        if int(context) != context or not 1 <= context <= MAX_CONTEXT:
+            raise InputError(f"context must be an integer in 1..{MAX_CONTEXT} (frames on each side); got {context!r}")
+        self.context = int(context)
         size = crop_size(crop if crop is not None else 256)
         if min(size) < 8:
             raise InputError(f"synthetic frames must be at least 8x8 pixels; got crop {crop!r}")
@@ -92,5 +100,10 @@ class SyntheticMotion(Dataset):
             shapes=self.shapes,
             nonlinear=self.nonlinear,
         )
+        from vfi.core.graph_spec import context_input_names, context_offsets
+
         t = float(rng.uniform(*T_RANGE)) if self.arbitrary_t else 0.5
-        return make_sample(scene.render_float(0.0), scene.render_float(1.0), scene.render_float(t), t)
+        context = {
+            n: scene.render_float(float(o)) for n, o in zip(context_input_names(self.context), context_offsets(self.context))
+        }
+        return make_sample(scene.render_float(0.0), scene.render_float(1.0), scene.render_float(t), t, context)

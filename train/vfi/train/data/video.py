@@ -18,7 +18,7 @@ import numpy as np
 from vfi.core.errors import InputError
 from vfi.core.frames import VIDEO_SUFFIXES, natural_key
 from vfi.core.messages import short_error
-from vfi.train.data.common import FrameDataset, check_window, windows
+from vfi.train.data.common import FrameDataset, check_window, default_window, windows
 
 
 def _open(path: Path):
@@ -60,17 +60,29 @@ def decode_frames(path: Path) -> list[np.ndarray]:
 class VideoFiles(FrameDataset):
     """Windows of frames from video files.
 
-    Options: ``window`` (frames per window; default 3 for middle frames, 7 for arbitrary t),
+    Options: ``window`` (frames per window; default 3 for middle frames, 7 for arbitrary t, and
+    (2 * context - 1) times that interval, plus one, for a model with ``context`` frames on each
+    side: 7 / 19 for context 2),
     ``stride`` (frames between window starts; default 1), ``cache_videos`` (decoded videos kept in
     memory per process; default 2).
     """
 
     def __init__(
-        self, root, split="train", crop=256, arbitrary_t=False, seed=0, length=None, window=None, stride=1, cache_videos=2
+        self,
+        root,
+        split="train",
+        crop=256,
+        arbitrary_t=False,
+        seed=0,
+        length=None,
+        window=None,
+        stride=1,
+        cache_videos=2,
+        context=1,
     ):
-        window = int(window or (7 if arbitrary_t else 3))
-        check_window(window, stride, arbitrary_t)
-        super().__init__(split, crop, arbitrary_t, seed, window, length)
+        window = int(window or default_window(arbitrary_t, context))
+        check_window(window, stride, arbitrary_t, context)
+        super().__init__(split, crop, arbitrary_t, seed, window, length, context)
         if root is None:
             raise InputError("dataset kind 'video' needs a root: a video file or a folder of video files")
         self.root = Path(root).expanduser()
