@@ -218,3 +218,40 @@ def test_summary_names_the_automatic_backend_and_precision(clip, tmp_path, capsy
         assert "at fp32 (auto: fp32, this CPU has no native bf16)" in stdout
     code, stdout, err = run_cli(["interpolate", clip, "-o", tmp_path / "t.mp4", "-m", checkpoint, "--backend", "torch"], capsys)
     assert code == 0 and "backend torch (asked for)" in stdout and "at fp32 (auto: fp32)" in stdout, err
+
+
+@pytest.fixture(scope="module")
+def dbvfi_checkpoint(tmp_path_factory):
+    """A narrow DBVFI (two frames on each side) with random weights."""
+    import torch
+
+    import vfi.models
+
+    torch.manual_seed(0)
+    narrow_raft = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2}
+    model = vfi.models.create(
+        "dbvfi", steps=2, alphas=[1.0, 1.0], width=8, unet_widths=(8, 16, 32), state_channels=8, style_width=16,
+        style_input=8, mapping_layers=2, raft_iters=1, flow_hparams=narrow_raft,
+    )  # fmt: skip
+    return vfi.models.save(model, tmp_path_factory.mktemp("dbvfi") / "dbvfi-narrow.safetensors")
+
+
+def test_context_model_interpolates_a_clip_with_known_in_between_frames(tmp_path, capsys, dbvfi_checkpoint):
+    """DBVFI on a rendered clip (the true in-between frames are known): right count and size, input
+    frames bit-exact, a cut in the clip crossed by copies. (Context windows on the exported-graph
+    backends: tests/runtime/test_backends.py; DBVFI's graphs: tests/export/test_every_model_exports.py.)"""
+    scene = make_scene(72, 88, seed=5)
+    frames = scene.render_clip(range(4)) + make_scene(72, 88, seed=9).render_clip(range(2))
+    write_png_folder(frames, tmp_path / "in")
+    code, out, err = run_cli(
+        ["interpolate", tmp_path / "in", "-o", tmp_path / "out", "-m", dbvfi_checkpoint, "--backend", "torch", "-f", "2"], capsys
+    )
+    assert code == 0, err
+    outputs = [np.asarray(Image.open(p).convert("RGB")) for p in sorted((tmp_path / "out").iterdir())]
+    assert len(outputs) == (len(frames) - 1) * 2 + 1 and {o.shape for o in outputs} == {(72, 88, 3)}
+    for i, frame in enumerate(frames):
+        np.testing.assert_array_equal(outputs[2 * i], frame)
+    np.testing.assert_array_equal(outputs[7], frames[4])  # across the cut 3 -> 4, t = 0.5 repeats frame 4 (nearer_frame)
+    # Random weights: no quality claim, but the frames between real pairs are made by the model.
+    truth = scene.render(0.5)
+    assert 5.0 < psnr(outputs[1], truth) < 60.0

@@ -66,6 +66,13 @@ SMALLER: dict[str, list[tuple[str, str]] | str] = {
     "vfi train rife-finetune --data frames --root my_frames/ --init rife-4.0 --freeze blocks.0.,blocks.1. --out runs/rife-ft": [
         ("--out runs/rife-ft", "--steps 1 --batch 1 --crop 64 --out runs/rife-ft")
     ],
+    "vfi train dbvfi --data frames --root my_frames/ --out runs/dbvfi": [
+        (
+            "--out runs/dbvfi",
+            "--steps 1 --batch 1 --crop 64 --set val_samples=1 --set hparams.steps=1 --set hparams.alphas=[1.0] "
+            "--set hparams.raft_iters=1 --out runs/dbvfi",
+        )
+    ],
     "torchrun --standalone --nproc_per_node 2 -m vfi train ifrnet-s --data synthetic --steps 100 --out runs/ddp": [
         ("--steps 100", "--steps 2 --batch 2 --crop 32 --teacher none")
     ],
@@ -111,11 +118,12 @@ def workspace(tmp_path_factory, rife_weights):
 
     folder = tmp_path_factory.mktemp("readme")
     scene = make_scene(64, 96, seed=3)
-    frames = [scene.render(float(t)) for t in range(4)]
-    write_video(frames, folder / "clip.mp4", fps=25)
-    for name in ("frames", "my_frames"):
+    frames = [scene.render(float(t)) for t in range(7)]
+    write_video(frames[:4], folder / "clip.mp4", fps=25)
+    # my_frames/ holds one 7-frame window, as DBVFI's training needs (I_-1, I_0 | I_t | I_1, I_2).
+    for name, count in (("frames", 4), ("my_frames", 7)):
         (folder / name).mkdir()
-        for index, frame in enumerate(frames):
+        for index, frame in enumerate(frames[:count]):
             write_png(frame, folder / name / f"frame{index}.png")
     for seq, seed in (("Seq1", 4), ("Seq2", 5)):
         scene = make_scene(64, 96, seed=seed)

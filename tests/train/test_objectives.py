@@ -24,10 +24,46 @@ def tiny_teacher():
     return Teacher(vm.create("rife-4.0-fast", block_widths=(8, 8, 8, 8)))
 
 
-@pytest.mark.parametrize("name", vm.names())
-def test_every_registered_model_trains_one_step(name, batch, tiny_teacher):
+#: DBVFI at narrow widths (a full one takes ~20 s per training step on 2 cores), with a narrow RAFT.
+NARROW_RAFT = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2, "radius": 2}
+NARROW_TRAINING = {
+    "dbvfi": {
+        "width": 8,
+        "unet_widths": (8, 16, 32),
+        "state_channels": 8,
+        "style_width": 16,
+        "style_input": 8,
+        "mapping_layers": 2,
+        "raft_iters": 1,
+        "flow_hparams": NARROW_RAFT,
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def context_batch():
+    """Two synthetic samples with I_-1 and I_2 (a model with two frames on each side)."""
+    ds = build_dataset("synthetic", crop=64, length=2, seed=1, context=2)
+    return default_collate([ds[0], ds[1]])
+
+
+def _model_batch_teacher(name, batch, context_batch, tiny_teacher):
+    """The model under test, its batch (with context frames when it takes them) and a teacher:
+    the narrow RIFE, or for DBVFI (whose teacher is its frozen flow network) a narrow RAFT."""
+    from vfi.models.flow_estimators import create_flow_estimator
+    from vfi.train.teacher import FlowTeacher
+
     torch.manual_seed(0)
-    model = vm.create(name).train()
+    model = vm.create(name, **NARROW_TRAINING.get(vm.get_variant(name).family, {})).train()
+    if model.card.context == 1:
+        return model, batch, tiny_teacher
+    flow_teacher = FlowTeacher(create_flow_estimator("raft", iters=1, **NARROW_RAFT))
+    return model, context_batch, flow_teacher
+
+
+@pytest.mark.parametrize("name", vm.names())
+def test_every_registered_model_trains_one_step(name, batch, context_batch, tiny_teacher):
+    model, batch, tiny_teacher = _model_batch_teacher(name, batch, context_batch, tiny_teacher)
     objective = build_objective(name, model, teacher=tiny_teacher)
     loss, terms = objective(batch)
     loss.backward()
@@ -115,12 +151,11 @@ def test_pretrained_rife_teacher(rife_weights, batch):
 
 
 @pytest.mark.parametrize("name", vm.names())
-def test_every_registered_model_learns_a_fixed_batch(name, batch, tiny_teacher):
+def test_every_registered_model_learns_a_fixed_batch(name, batch, context_batch, tiny_teacher):
     # A few AdamW updates on one fixed batch must lower each family's own objective: the check
     # that every family's losses train it. Measured at 8 steps: most families drop by 10-60%;
     # CSPA (residual on the frame average, zero-initialised offsets) drops 3.6%, hence 0.98x.
-    torch.manual_seed(0)
-    model = vm.create(name).train()
+    model, batch, tiny_teacher = _model_batch_teacher(name, batch, context_batch, tiny_teacher)
     objective = build_objective(name, model, teacher=tiny_teacher)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=3e-4)
     losses = []
@@ -134,3 +169,23 @@ def test_every_registered_model_learns_a_fixed_batch(name, batch, tiny_teacher):
 
 
 STEPS_TO_LEARN = 8
+
+
+def test_dbvfi_objective_weights_every_step_and_takes_raft_as_its_flow_network(context_batch):
+    from vfi.models.flow_estimators import create_flow_estimator
+    from vfi.train.losses.l1 import l1_loss
+    from vfi.train.teacher import FlowTeacher
+
+    torch.manual_seed(0)
+    model = vm.create("dbvfi-8x", **NARROW_TRAINING["dbvfi"]).train()
+    raft = create_flow_estimator("raft", iters=1, **NARROW_RAFT)
+    objective = build_objective("dbvfi-8x", model, teacher=FlowTeacher(raft))
+    assert all(torch.equal(a, b) for a, b in zip(model.flow_net.state_dict().values(), raft.state_dict().values()))
+    _, terms = objective(context_batch)
+    b = context_batch
+    with torch.no_grad():
+        steps = model.estimate(b["img0"], b["img1"], b["t"], b["img_m1"], b["img2"])
+    expected = sum(a * float(l1_loss(frame, b["gt"])) for a, frame in zip((0.2, 0.4, 1.0, 1.0), steps))
+    assert len(steps) == 4 and terms["l1"] == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(InputError, match="flow estimator"):
+        build_objective("dbvfi", model, teacher=Teacher(vm.create("rife-4.0-fast", block_widths=(8, 8, 8, 8))))

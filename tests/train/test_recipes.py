@@ -7,7 +7,7 @@ from vfi.core.errors import InputError
 from vfi.train import recipes
 from vfi.train.config import TrainConfig
 
-EXPECTED = {"ifrnet", "ifrnet-s", "ifrnet-l", "cain", "cspa", "ugsp", "rife", "rife-finetune", "ifrnet-di", "rife-di"}
+EXPECTED = {"ifrnet", "ifrnet-s", "ifrnet-l", "cain", "cspa", "ugsp", "rife", "rife-finetune", "ifrnet-di", "rife-di", "dbvfi"}
 
 
 def test_every_family_has_a_recipe():

@@ -108,3 +108,35 @@ def test_finetune_from_checkpoint_with_frozen_prefixes(tmp_path, monkeypatch):
             assert torch.equal(value, before[name]), name
     prov = vfi.models.load(tmp_path / "b" / "last.safetensors").card.provenance
     assert prov["frozen"] == ["encoder.", "decoders.3."] and prov["initialised_from"]["source"] == "vfi train"
+
+
+def test_train_a_context_model_on_windows_of_a_frame_folder(tmp_path, capsys):
+    """DBVFI (two frames on each side) trains from a folder of frames: every sample is a 7-frame
+    window (I_-1, I_0 | I_t | I_1, I_2 two frames apart), validation feeds the context too."""
+    from vfi.core.frames import write_png_folder
+    from vfi.core.synthetic_scene import make_scene
+
+    write_png_folder(make_scene(72, 72, seed=3).render_clip(range(9)), tmp_path / "clip")
+    narrow = {
+        "width": 8,
+        "unet_widths": "[8, 16, 32]",
+        "state_channels": 8,
+        "style_width": 16,
+        "style_input": 8,
+        "mapping_layers": 2,
+        "raft_iters": 1,
+        "steps": 2,
+        "alphas": "[0.5, 1.0]",
+        "flow_hparams": "{encoder_widths = [8, 12, 16], feature_dim = 16, hidden_dim = 8, context_dim = 8, levels = 2, radius = 2}",
+    }
+    sets = [arg for key, value in narrow.items() for arg in ("--set", f"hparams.{key}={value}")]
+    out = tmp_path / "run"
+    run(
+        ["dbvfi", "--data", "frames", "--root", str(tmp_path / "clip"), "--steps", "2", "--batch", "2", "--crop", "64"]
+        + ["--val-every", "2", "--workers", "0", "--out", str(out), "-q", "--set", "val_samples=2", *sets]
+    )
+    assert "step 2" in capsys.readouterr().out
+    card = vfi.models.load(out / "last.safetensors").card
+    assert card.context == 2 and card.hparams["steps"] == 2
+    rows = read_metrics(out / "metrics.jsonl")
+    assert [r["step"] for r in rows if r["kind"] == "val"] == [2]

@@ -10,6 +10,8 @@ and a dict of its terms (floats, for logs): ``loss, terms = objective(batch)``. 
     ugsp           UGSP's own terms (`UGSP.training_losses`), optional self-contrast
     rife-4.0-di   rife-4.0's terms; the model gets the distance map D_t from the teacher
     ifrnet-di      ifrnet's terms; the model gets the distance map D_t from the teacher
+    dbvfi          sum_k alpha_k L1 over the K refinement steps; the batch's context frames
+                   (img_m1, img2) are model inputs; a RAFT teacher becomes its frozen flow network
 
 `family` may also be any registered model name (`vfi.models.names()`): "rife-4.0-fast" trains
 with the rife-4.0 objective, "ifrnet-s"/"ifrnet-l" with ifrnet's, "ifrnet-di" (an IFRNet in
@@ -89,7 +91,9 @@ class Objective:
     def _teacher_flow(self, batch: dict, cache: dict) -> torch.Tensor:
         """The teacher's [N,4,H,W] flow for this batch, computed once."""
         if "teacher_flow" not in cache:
-            flow_t0, flow_t1 = self.teacher.flows(batch["img0"], batch["img1"], batch["t"])
+            # A flow-estimator teacher (RAFT) measures F_t->0, F_t->1 from the ground truth; a VFI
+            # teacher estimates them from the two inputs and ignores it.
+            flow_t0, flow_t1 = self.teacher.flows(batch["img0"], batch["img1"], batch["t"], gt=batch["gt"])
             cache["teacher_flow"] = torch.cat((flow_t0, flow_t1), 1)
         return cache["teacher_flow"]
 
@@ -209,6 +213,37 @@ class UGSPObjective(Objective):
         return out
 
 
+class DBVFIObjective(Objective):
+    """DBVFI (Yu et al., ECCV 2022): sum_k alpha_k * L1(I_t^(k), I_t^gt) over the K refinement
+    steps' predictions, alpha from the model (2x: 1 each; 8x: 0.2, 0.4, 1, 1). The batch carries the
+    outer context frames I_-1 (``img_m1``) and I_2 (``img2``).
+
+    The paper's RAFT is pretrained and frozen. A teacher that is a flow estimator (``teacher =
+    "raft"`` or a RAFT checkpoint) is that pretrained RAFT: its weights are copied into the model's
+    frozen flow network once, here. Without one the flow network keeps whatever weights the model
+    has (random for a fresh model: it then learns to refine from poor initial flows)."""
+
+    family = "dbvfi"
+    DEFAULTS = {"l1": 1.0}
+
+    def __init__(self, model, teacher=None, **weights):
+        super().__init__(model, teacher, **weights)
+        if teacher is not None:
+            from vfi.models.flow_estimators import is_flow_estimator
+
+            if not is_flow_estimator(teacher.model):
+                raise InputError(
+                    'DBVFI\'s teacher is its pretrained flow network: give a flow estimator (teacher = "raft" or a RAFT '
+                    f"checkpoint), not {type(teacher.model).__name__}"
+                )
+            model.flow_net.load_state_dict(teacher.model.state_dict())
+
+    def terms(self, batch: dict) -> dict[str, torch.Tensor]:
+        steps = self.model.estimate(batch["img0"], batch["img1"], batch["t"], batch["img_m1"], batch["img2"])
+        alphas = self.model.alphas
+        return {"l1": sum(alpha * l1_loss(frame, batch["gt"]) for alpha, frame in zip(alphas, steps))}
+
+
 class _DistanceIndexed:
     """Mixin: the model gets D_t (from the teacher's flows at the batch's t) instead of t."""
 
@@ -236,7 +271,16 @@ class IFRNetDIObjective(_DistanceIndexed, IFRNetObjective):
 #: objective family -> class
 OBJECTIVES: dict[str, type[Objective]] = {
     cls.family: cls
-    for cls in (RIFEObjective, IFRNetObjective, CAINObjective, CSPAObjective, UGSPObjective, RIFEDIObjective, IFRNetDIObjective)
+    for cls in (
+        RIFEObjective,
+        IFRNetObjective,
+        CAINObjective,
+        CSPAObjective,
+        UGSPObjective,
+        RIFEDIObjective,
+        IFRNetDIObjective,
+        DBVFIObjective,
+    )
 }
 
 
