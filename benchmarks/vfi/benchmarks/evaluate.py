@@ -144,11 +144,12 @@ def run_eval(
     from vfi.benchmarks.machine import library_versions, machine_info
     from vfi.runtime.backends import create_runner
 
+    data = open_dataset(dataset, root, split=split, limit=limit)  # the layout fails before any model loads
     hparams = None if flow_scale is None else {"flow_scale": flow_scale}
     runner = create_runner(backend, model, device=device, precision=precision, threads=threads, hparams=hparams)
     with runner:
-        # The model's card says how many context frames each sample must carry.
-        data = open_dataset(dataset, root, split=split, limit=limit, context=runner.context)
+        if runner.context > 1:  # the model's card says how many context frames each sample carries
+            data = open_dataset(dataset, root, split=split, limit=limit, context=runner.context)
         figures = evaluate(data, runner, progress=progress, use_lpips=use_lpips)
         card = runner.card
     provenance = dict(card.provenance or {})
