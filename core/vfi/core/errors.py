@@ -43,6 +43,12 @@ class InputError(VfiError):
     """A path, video, frame folder, shape or option value the toolkit cannot use."""
 
 
+class OutputError(InputError):
+    """An output path that cannot be written: a read-only folder or file system, a pseudo file
+    system such as /proc, a file where a folder is needed, a full disk, or a failed final rename.
+    The message names the path and what the system said."""
+
+
 class CheckpointError(VfiError):
     """A checkpoint that is missing, corrupt, or does not match the model its card names."""
 
@@ -57,3 +63,24 @@ class BackendUnavailable(VfiError):
 
 class ExportError(VfiError):
     """An ONNX export or exported graph that would run wrongly on its target (refused by lint)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run stopped by a signal: SIGINT, SIGTERM or SIGHUP (raised in the main thread by the
+    CLI's handlers). A `KeyboardInterrupt`, so every clean-up path written for Ctrl-C (temporary
+    outputs, pipeline threads, writers) runs for the other signals too.
+
+    Args:
+        signum: the signal's number.
+    """
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal's number, as a shell reports a process stopped by it (130, 143, 129)."""
+        return 128 + self.signum
