@@ -67,9 +67,13 @@ def test_duplicates_are_copied_without_model_call(tmp_path):
 
 
 def test_retime_count(clip, tmp_path):
-    # 25 -> 60 fps over 4 input intervals (0.16 s): 4 * 2.4 = 9.6 -> outputs 0..9.
+    # 5 frames at 25 fps last 0.2 s (the last one is shown for 0.04 s too): 0.2 * 60 = 12 outputs,
+    # the last two (at 0.1667 s and 0.1833 s) after the last frame's time repeat it.
     summary = interpolate(clip, tmp_path / "out", AveragingRunner(), fps=60, input_fps=25)
-    assert summary.output_frames == len(_load(tmp_path / "out")) == 10
+    outputs = _load(tmp_path / "out")
+    assert summary.output_frames == len(outputs) == 12
+    np.testing.assert_array_equal(outputs[-1], _load(clip)[-1])
+    np.testing.assert_array_equal(outputs[-2], _load(clip)[-1])
 
 
 def test_factor_and_fps_refused_before_output(clip, tmp_path):
@@ -86,10 +90,10 @@ def test_worker_error_propagates_and_leaves_nothing(clip, tmp_path):
 
     original = ffio.FrameFolderWriter.write
 
-    def write(self, frame):
+    def write(self, frame, time=None):
         if self.frames_written == 3:
             raise BrokenWriter("disk full (simulated)")
-        original(self, frame)
+        original(self, frame, time)
 
     ffio.FrameFolderWriter.write = write
     try:
@@ -129,7 +133,7 @@ def test_existing_output_folder_of_frames_is_replaced(clip, tmp_path):
 
 def test_queues_are_bounded(clip):
     class NullWriter:
-        def write(self, frame):
+        def write(self, frame, time=None):
             pass
 
         def close(self):
@@ -158,7 +162,7 @@ def test_reader_is_consumed_lazily(clip):
                 yield np.zeros((self.height, self.width, 3), np.uint8)
 
     class StuckWriter:
-        def write(self, frame):
+        def write(self, frame, time=None):
             release.wait()
 
         def close(self):
@@ -285,3 +289,18 @@ def test_context_windows_hold_at_most_2k_decoded_frames(tmp_path, monkeypatch):
     write_png_folder(make_scene(32, 40, seed=7).render_clip(range(9)), tmp_path / "in")
     interpolate(tmp_path / "in", tmp_path / "out", AveragingRunner(context=2), factor=2)
     assert len(sizes) == 8 and max(sizes) <= 4
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_from_the_model_is_one_error_and_nothing_written(clip, tmp_path, bad, recwarn):
+    class NaNRunner(AveragingRunner):
+        def _infer(self, img0, img1, t, context=()):
+            out = super()._infer(img0, img1, t, context)
+            out[:, :, 3, 5] = bad
+            return out
+
+    with pytest.raises(InputError, match=r"^model avg produced NaN or Inf values") as info:
+        interpolate(clip, tmp_path / "out.mkv", NaNRunner(), factor=2)
+    assert "\n" not in str(info.value) and "nothing was written" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]  # no numpy cast warning

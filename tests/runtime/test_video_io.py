@@ -30,13 +30,28 @@ def test_ffv1_round_trip_is_lossless(tmp_path, suffix):
         np.testing.assert_array_equal(a, b)
 
 
-def test_h264_odd_size_is_padded_to_even(tmp_path):
-    path = write_video(_frames(), tmp_path / "clip.mp4", fps=25, crf=10)
+@pytest.mark.parametrize(("height", "width"), [(45, 63), (46, 63), (45, 64)])
+def test_h264_odd_size_keeps_its_exact_size_in_444(tmp_path, height, width):
+    import av
+
+    frames = _frames(3, height, width)
+    path = write_video(frames, tmp_path / "clip.mp4", fps=25, crf=10)
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv444p"
     with VideoReader(path) as reader:
-        assert (reader.width, reader.height) == (64, 46)
+        assert (reader.width, reader.height) == (width, height)
         first = next(iter(reader))
-    # crf 10 is close to lossless; the original area must match closely.
-    assert np.abs(first[:45, :63].astype(int) - _frames(1)[0]).mean() < 3
+    assert first.shape == (height, width, 3)
+    # crf 10 is close to lossless; no replicated row or column, the content matches closely.
+    assert np.abs(first.astype(int) - frames[0]).mean() < 3
+
+
+def test_h264_even_size_stays_420(tmp_path):
+    import av
+
+    path = write_video(_frames(2, 48, 64), tmp_path / "clip.mp4", fps=25)
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
 
 
 def test_not_a_video(tmp_path):

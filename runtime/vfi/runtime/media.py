@@ -1,18 +1,22 @@
 """Which reader and writer a path gets: videos by suffix, frame folders by being folders.
 
 Input: an existing folder is a frame folder (`frame_folder_io`); a file is opened as a video.
-Output: a path with a video suffix (``.mp4 .mov .m4v``: H.264; ``.mkv .avi``: lossless FFV1, see
-`video_io`) is a video file; an existing folder or a path without suffix is a PNG frame folder.
+Output: a path with a video suffix (``.mp4 .mov .m4v``: H.264; ``.mkv .avi``: lossless FFV1;
+``--codec hevc``: 10-bit H.265, see `video_io`) is a video file; an existing folder or a path
+without suffix is a PNG frame folder (8- or 16-bit, RGBA when the frames have alpha).
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from vfi.core.errors import InputError
 from vfi.runtime.defaults import DEFAULT_CRF
 from vfi.runtime.frame_folder_io import FrameFolderReader, FrameFolderWriter, is_replaceable_output
-from vfi.runtime.video_io import OUTPUT_VIDEO_FORMATS, VideoReader, VideoWriter
+from vfi.runtime.video_io import OUTPUT_VIDEO_FORMATS, VideoReader, VideoWriter, check_codec
+
+log = logging.getLogger("vfi.runtime")
 
 #: smallest frame side (pixels) the pipeline accepts; the models' pyramids need a few levels
 MIN_SIZE = 32
@@ -23,7 +27,7 @@ def open_reader(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise InputError(f"input not found: {path}")
-    reader = FrameFolderReader(path) if path.is_dir() else VideoReader(path)
+    reader = FrameFolderReader(path) if path.is_dir() else VideoReader(path, keep_depth=True)
     if reader.width < MIN_SIZE or reader.height < MIN_SIZE:
         reader.close()
         raise InputError(f"{path}: frames are {reader.width}x{reader.height}; interpolation needs at least {MIN_SIZE}x{MIN_SIZE}")
@@ -45,8 +49,9 @@ def output_is_folder(path: str | Path) -> bool:
     )
 
 
-def check_output(output: str | Path, input_path: str | Path) -> bool:
-    """Validate the output path before any work; returns `output_is_folder(output)`.
+def check_output(output: str | Path, input_path: str | Path, codec: str | None = None) -> bool:
+    """Validate the output path (and `--codec` for it) before any work; returns
+    `output_is_folder(output)`.
 
     An existing output file is overwritten. An existing folder is replaced only when it holds
     nothing but numbered PNG frames (an earlier output); anything else is refused so that a typo
@@ -56,6 +61,10 @@ def check_output(output: str | Path, input_path: str | Path) -> bool:
     if output.resolve() == input_path.resolve():
         raise InputError(f"output {output} is the input; choose another output path")
     is_folder = output_is_folder(output)
+    if is_folder and codec is not None:
+        raise InputError(f"--codec {codec} applies to video outputs; a frame folder is always PNG", "codec")
+    if not is_folder:
+        check_codec(codec, output.suffix)
     if output.exists():
         if is_folder and not output.is_dir():
             raise InputError(f"output {output} is an existing file; a frame-folder output must be a folder")
@@ -63,11 +72,48 @@ def check_output(output: str | Path, input_path: str | Path) -> bool:
             raise InputError(f"output {output} is an existing folder; choose a file name")
         if is_folder and not is_replaceable_output(output):
             raise InputError(f"output folder {output} holds files other than numbered .png frames; choose an empty or new folder")
+    from vfi.core.atomic import check_writable
+
+    check_writable(output, is_folder)  # read-only folders, /proc, a file used as a folder: before any model loads
     return is_folder
 
 
-def open_writer(path: Path, is_folder: bool, suffix: str, fps, width: int, height: int, crf: int = DEFAULT_CRF, audio_from=None):
-    """A `FrameFolderWriter` or `VideoWriter` writing to `path` (the codec follows `suffix`)."""
+def open_writer(
+    path: Path,
+    is_folder: bool,
+    suffix: str,
+    fps,
+    width: int,
+    height: int,
+    crf: int = DEFAULT_CRF,
+    audio_from=None,
+    codec: str | None = None,
+    bits: int = 8,
+    alpha: bool = False,
+    color=None,
+    display_matrix=None,
+    time_base=None,
+):
+    """A `FrameFolderWriter` or `VideoWriter` writing to `path` (the codec follows `suffix`, or
+    `codec`); the other arguments are `VideoWriter`'s."""
     if is_folder:
+        if codec is not None:
+            raise InputError(f"--codec {codec} applies to video outputs; a frame folder is always PNG", "codec")
+        if display_matrix:
+            log.warning("the input's display matrix (rotation) cannot be stored in PNG frames; they are written unrotated")
         return FrameFolderWriter(path)
-    return VideoWriter(path, fps, width, height, suffix=suffix, crf=crf, audio_from=audio_from)
+    return VideoWriter(
+        path,
+        fps,
+        width,
+        height,
+        suffix=suffix,
+        crf=crf,
+        audio_from=audio_from,
+        codec=codec,
+        bits=bits,
+        alpha=alpha,
+        color=color,
+        display_matrix=display_matrix,
+        time_base=time_base,
+    )

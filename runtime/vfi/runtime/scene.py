@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vfi.core.frames import FRAME_MAX
 from vfi.runtime.defaults import DEFAULT_CUT_THRESHOLD
 
 #: long side (pixels) of the thumbnails compared by `cut_score`
@@ -35,9 +36,9 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # BT.601 weights
 
 
 def thumbnail(frame: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
-    """Luma of an RGB uint8 [H, W, 3] frame, block-averaged so its long side is about `size`
-    pixels; float32 in [0, 1]."""
-    luma = frame.astype(np.float32) @ _LUMA / 255.0
+    """Luma of an RGB(A) uint8 or uint16 [H, W, 3 or 4] frame (alpha ignored), block-averaged so
+    its long side is about `size` pixels; float32 in [0, 1]."""
+    luma = frame[..., :3].astype(np.float32) @ _LUMA / np.float32(FRAME_MAX.get(frame.dtype, 1.0))
     block = max(1, max(luma.shape) // size)
     h, w = (luma.shape[0] // block) * block, (luma.shape[1] // block) * block
     return luma[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
@@ -54,7 +55,7 @@ def cut_score(frame0: np.ndarray, frame1: np.ndarray) -> float:
 
 
 def classify_pair(frame0: np.ndarray, frame1: np.ndarray, threshold: float = DEFAULT_CUT_THRESHOLD) -> str:
-    """ "duplicate", "cut" or "motion" for two consecutive RGB uint8 frames.
+    """ "duplicate", "cut" or "motion" for two consecutive RGB(A) uint8 or uint16 frames.
 
     Args:
         threshold: `cut_score` above which the pair is a cut; 0 disables cut detection.
