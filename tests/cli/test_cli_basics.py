@@ -94,4 +94,35 @@ def test_library_errors_are_written_with_this_commands_flags(tmp_path, capsys):
     (tmp_path / "g.onnx").write_bytes(b"")
     with pytest.raises(SystemExit):
         main(["build", str(tmp_path / "g.onnx"), "-o", str(tmp_path / "g.engine"), "--workspace", "0"])
-    assert capsys.readouterr().err == "vfi: error: --workspace must be >= 1 MiB, got 0\n"
+    assert capsys.readouterr().err == "vfi: error: --workspace must be an integer in 1..1048576, got 0\n"
+
+
+def test_export_refuses_a_built_package_or_ir_in_one_line(tmp_path, capsys):
+    """A .pt2 or .xml given to `vfi export` is named as the built artifact it is (it used to be read
+    as a .safetensors checkpoint and refused as unreadable)."""
+    import pytest
+
+    for name in ("m.pt2", "m.xml", "M.PT2"):
+        (tmp_path / name).write_bytes(b"built")
+        with pytest.raises(SystemExit) as info:
+            main(["export", str(tmp_path / name), "-o", str(tmp_path / "out.onnx")])
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and err.count("\n") == 1 and "is a built" in err and "safetensors checkpoint" in err, err
+        assert not (tmp_path / "out.onnx").exists()
+
+
+def test_numeric_options_are_checked_before_anything_loads(tmp_path, capsys):
+    import pytest
+
+    for args, line in (
+        (["train", "ifrnet", "--lr", "nan"], "vfi: error: --lr must be a finite number > 0, got nan\n"),
+        (
+            ["export", "rife-4.0", "-o", str(tmp_path / "m.onnx"), "--shape", "8192x8192"],
+            "vfi: error: --shape: height must be an integer in 1..4096 pixels, got 8192\n",
+        ),
+        (["serve", "rife-4.0", "--max-batch", "0"], "vfi: error: --max-batch must be an integer in 1..256, got 0\n"),
+    ):
+        with pytest.raises(SystemExit) as info:
+            main(args)
+        assert info.value.code == 2 and capsys.readouterr().err == line
+    assert list(tmp_path.iterdir()) == []

@@ -117,3 +117,82 @@ def test_load_pretrained_with_empty_cache_names_import_command(tmp_path, monkeyp
     for name in ("rife-4.0", "rife-4.0-fast"):
         with pytest.raises(WeightsMissing, match="vfi weights import rife"):
             vm.load(name)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("family", ["ifrnet"]),
+        ("variant", 3),
+        ("format_version", "2"),
+        ("hparams", [1, 2]),
+        ("pad_multiple", "16"),
+        ("pad_multiple", True),
+        ("pad_multiple", 0),
+        ("timestep_mode", "sometimes"),
+        ("context", 1.5),
+        ("task", "denoise"),
+        ("provenance", "pypi"),
+    ],
+)
+def test_card_fields_of_the_wrong_type_are_one_line_naming_the_field(small_model, tmp_path, field, value):
+    import dataclasses
+    import json
+
+    from safetensors.torch import save_file
+
+    card = dataclasses.asdict(small_model.card)
+    card[field] = value
+    path = tmp_path / "bad_card.safetensors"
+    save_file({"w": torch.zeros(1)}, str(path), metadata={CARD_KEY: json.dumps(card)})
+    with pytest.raises(CheckpointError, match=f"model card field '{field}' must be") as info:
+        read_card(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_card_that_is_not_an_object_or_lacks_its_family(tmp_path):
+    from vfi.models.card import ModelCard
+
+    with pytest.raises(ValueError, match="a model card is a JSON object, got a list"):
+        ModelCard.from_json("[1, 2]")
+    with pytest.raises(ValueError, match="model card field 'family' is missing"):
+        ModelCard.from_json('{"variant": "x"}')
+
+
+def test_version_1_cards_still_read(small_model):
+    import dataclasses
+    import json
+
+    from vfi.models.card import ModelCard
+
+    card = dataclasses.asdict(small_model.card)
+    del card["context"], card["task"]
+    card["format_version"] = 1
+    restored = ModelCard.from_json(json.dumps(card))
+    assert restored.context == 1 and restored.task == "interpolate"
+
+
+def test_checkpoint_tensors_of_the_wrong_shape_name_a_key_and_both_shapes(small_model, tmp_path):
+    from vfi.models.checkpoint import write_checkpoint
+
+    state = dict(small_model.state_dict())
+    key = next(k for k, v in state.items() if v.ndim == 4)
+    expected = tuple(state[key].shape)
+    state[key] = torch.zeros(expected[0] + 1, *expected[1:])
+    path = write_checkpoint(tmp_path / "misfit.safetensors", state, small_model.card)
+    with pytest.raises(CheckpointError) as info:
+        vm.load(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert key in message and str((expected[0] + 1, *expected[1:])) in message and str(expected) in message
+    assert "1 mismatched tensor(s)" in message
+
+
+def test_card_hparams_the_family_cannot_take_are_a_checkpoint_error(small_model, tmp_path):
+    from vfi.models.card import ModelCard
+    from vfi.models.checkpoint import write_checkpoint
+
+    card = ModelCard(**{**small_model.card.__dict__, "hparams": {**small_model.card.hparams, "no_such_option": 1}})
+    path = write_checkpoint(tmp_path / "extra.safetensors", small_model.state_dict(), card)
+    with pytest.raises(InputError, match="no_such_option"):
+        vm.load(path)

@@ -138,3 +138,127 @@ def test_interpolate_cli_with_exported_graph(exported, tmp_path, capsys):
         Image.fromarray(scene.render(float(i))).save(frames / f"{i:05d}.png")
     main(["interpolate", str(frames), "-o", str(tmp_path / "out"), "--backend", "onnxruntime", "--model", str(exported[2]), "-q"])
     assert len(list((tmp_path / "out").glob("*.png"))) == 5
+
+
+# -- `--backend auto` picks the backend of the artifact's kind ------------------------------------
+
+
+def _pretend_available(monkeypatch, available: set[str]):
+    """Make `is_available` of each backend class answer by `available` (no library is loaded)."""
+    from vfi.runtime import backends
+
+    for name in backends.names():
+        cls = backends.runner_class(name)
+        answer = (name in available, "" if name in available else f"{name} is not installed (pretend)")
+        monkeypatch.setattr(cls, "is_available", classmethod(lambda c, answer=answer: answer))
+
+
+@pytest.mark.parametrize(
+    "name, device, available, expected",
+    [
+        ("m.onnx", "cpu", {"openvino", "onnxruntime", "torch"}, "openvino"),
+        ("m.onnx", "cpu", {"onnxruntime", "torch"}, "onnxruntime"),
+        ("m.ONNX", "cpu", {"onnxruntime", "torch"}, "onnxruntime"),
+        ("m.onnx", "cuda", {"openvino", "onnxruntime"}, "onnxruntime"),
+        ("m.pt2", "cpu", {"compiled", "torch", "openvino"}, "compiled"),
+        ("m.engine", "cuda", {"tensorrt", "torch"}, "tensorrt"),
+        ("m.plan", "cuda", {"tensorrt", "torch"}, "tensorrt"),
+        ("m.xml", "cpu", {"openvino", "torch", "onnxruntime"}, "openvino"),
+        ("rife-4.0", "cpu", {"openvino", "torch"}, "openvino"),
+        ("m.safetensors", "cpu", {"torch"}, "torch"),
+    ],
+)
+def test_auto_backend_follows_the_artifact_suffix(monkeypatch, name, device, available, expected):
+    from vfi.runtime.backends import resolve_backend
+
+    _pretend_available(monkeypatch, available)
+    chosen, why = resolve_backend("auto", name, device)
+    assert chosen == expected and why.startswith("auto:")
+
+
+def test_auto_backend_without_a_runner_for_the_kind_says_which_were_tried(monkeypatch):
+    from vfi.runtime.backends import resolve_backend
+
+    _pretend_available(monkeypatch, {"torch", "onnxruntime"})
+    with pytest.raises(BackendUnavailable, match="no backend can run openvino-ir on cpu: openvino: openvino is not installed"):
+        resolve_backend("auto", "m.xml", "cpu")
+
+
+def test_auto_backend_on_real_artifacts_creates_the_matching_runner(exported, tmp_path):
+    """Through `create_runner`, as `vfi interpolate --model X` calls it: a portable .onnx runs on
+    openvino (or onnxruntime without it), never as a .safetensors checkpoint."""
+    from vfi.runtime.backends import create_runner, runner_class
+
+    expected = "openvino" if runner_class("openvino").is_available()[0] else "onnxruntime"
+    with create_runner("auto", str(exported[0]), device="cpu") as runner:
+        assert runner.name == expected and runner.card.variant == "tiny-warp-test"
+    upper = tmp_path / "P.ONNX"
+    upper.write_bytes(exported[0].read_bytes())
+    (tmp_path / "P.ONNX.json").write_text(exported[0].with_name(exported[0].name + ".json").read_text())
+    with create_runner("auto", str(upper), device="cpu") as runner:
+        assert runner.name == expected
+
+
+def test_auto_backend_on_a_tensorrt_flavour_graph_says_build_an_engine(exported):
+    from vfi.runtime.backends import create_runner
+
+    with pytest.raises(InputError, match=r"tensorrt-flavour graph .*`vfi build .*t\.onnx -o t\.engine`") as info:
+        create_runner("auto", str(exported[1]), device="cpu")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_a_truncated_graph_is_one_line_on_each_onnx_backend(exported, tmp_path, backend):
+    from vfi.runtime.backends import create_runner, runner_class
+
+    if not runner_class(backend).is_available()[0]:
+        pytest.skip(f"{backend} is not installed here")
+    graph = tmp_path / "cut.onnx"
+    graph.write_bytes(exported[0].read_bytes()[:300])
+    (tmp_path / "cut.onnx.json").write_text(exported[0].with_name(exported[0].name + ".json").read_text())
+    with pytest.raises(InputError, match=r"cut\.onnx: not a readable ONNX graph .*export or build cut\.onnx again") as info:
+        with create_runner(backend, str(graph)) as runner:
+            runner.prepare(16, 24)
+    assert "\n" not in str(info.value)
+
+
+def test_a_sidecar_with_a_malformed_card_names_the_field(exported, tmp_path):
+    import json
+
+    from vfi.runtime.backends.artifact import load_artifact
+
+    graph = tmp_path / "g.onnx"
+    graph.write_bytes(exported[0].read_bytes())
+    side = json.loads(exported[0].with_name(exported[0].name + ".json").read_text())
+    side["model_card"]["pad_multiple"] = "8"
+    (tmp_path / "g.onnx.json").write_text(json.dumps(side))
+    with pytest.raises(InputError, match="model card field 'pad_multiple' must be an integer"):
+        load_artifact(graph, "onnx")
+
+
+def test_a_corrupt_package_and_engine_are_one_line(tmp_path, monkeypatch):
+    """The compiled and tensorrt backends open their file through `open_artifact_file`: whatever
+    the library raises becomes one InputError line."""
+    from vfi.runtime.backends.artifact import open_artifact_file
+    from vfi.runtime.backends.compiled_backend import _load_package
+
+    package = tmp_path / "m.pt2"
+    package.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(InputError, match=r"m\.pt2: not a readable AOTInductor package \(not a zip archive"):
+        open_artifact_file(package, "aoti-package", lambda: _load_package(package))
+
+    def deserialize():
+        raise RuntimeError("IRuntime::deserializeCudaEngine: Error Code 1: Serialization (magic tag does not match)\nmore")
+
+    with pytest.raises(InputError, match=r"m\.engine: not a readable TensorRT engine \(IRuntime::deserializeCudaEngine") as info:
+        open_artifact_file(tmp_path / "m.engine", "tensorrt-engine", deserialize)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["m.onnx", "m.pt2", "m.engine", "m.xml"])
+def test_a_model_backend_given_an_artifact_names_the_backends_that_run_it(tmp_path, name):
+    from vfi.runtime.backends import create_runner
+
+    (tmp_path / name).write_bytes(b"built")
+    with pytest.raises(InputError, match=r"is a built .*not a model name or \.safetensors checkpoint; run it with backend auto"):
+        create_runner("torch", str(tmp_path / name)).load()

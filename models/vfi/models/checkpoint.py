@@ -56,10 +56,12 @@ def _card_from_metadata(path: Path, metadata: dict) -> ModelCard:
     text = metadata.get(CARD_KEY)
     if text is None:
         raise CheckpointError(f"{path}: .safetensors file has no vfi model card; it was not written by vfi")
+    if not isinstance(text, str):
+        raise CheckpointError(f"{path}: model card metadata is not text; the file was not written by vfi")
     try:
         card = ModelCard.from_json(text)
-    except (ValueError, TypeError) as exc:
-        raise CheckpointError(f"{path}: model card is malformed ({short_error(exc)})") from None
+    except (ValueError, TypeError) as exc:  # ValueError names the field (`ModelCard.from_dict`)
+        raise CheckpointError(f"{path}: model card is malformed: {short_error(exc)}") from None
     if card.format_version > CARD_FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: model card format {card.format_version} is newer than this vfi reads ({CARD_FORMAT_VERSION}); upgrade vfi"

@@ -229,7 +229,20 @@ def _load_checkpoint(path: Path, variant_name: str | None, overrides: dict):
     if family not in FAMILIES:
         raise CheckpointError(f"{path}: model card names unknown family {card.family!r}")
     hparams = {**card.hparams, **overrides}
-    model = _build(family, variant_name or canonical_name(card.variant), hparams, provenance=card.provenance)
+    try:
+        model = _build(family, variant_name or canonical_name(card.variant), hparams, provenance=card.provenance)
+    except (TypeError, ValueError) as exc:  # a card whose hyper-parameters the family cannot take
+        raise CheckpointError(
+            f"{path}: model card hparams do not build {card.family} ({' '.join(str(exc).split())[:200]})"
+        ) from None
+    mismatched = _shape_mismatch(model, tensors)
+    if mismatched:
+        key, stored, expected = mismatched[0]
+        raise CheckpointError(
+            f"{path}: weights do not match {card.family} {card.hparams}: {key} has shape {stored} in the checkpoint, "
+            f"{expected} in the model ({len(mismatched)} mismatched tensor(s)); the card's hparams are not the ones "
+            "these weights were trained with"
+        )
     result = model.load_state_dict(tensors, strict=False)
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
@@ -238,6 +251,17 @@ def _load_checkpoint(path: Path, variant_name: str | None, overrides: dict):
             f"{len(result.unexpected_keys)} unexpected (e.g. {result.unexpected_keys[:2]})"
         )
     return model.eval()
+
+
+def _shape_mismatch(model, tensors: dict) -> list[tuple[str, tuple, tuple]]:
+    """(key, checkpoint shape, model shape) of every stored tensor whose shape the model's differs
+    from (load_state_dict would raise a multi-line RuntimeError for them)."""
+    own = model.state_dict()
+    return [
+        (key, tuple(value.shape), tuple(own[key].shape))
+        for key, value in tensors.items()
+        if key in own and tuple(value.shape) != tuple(own[key].shape)
+    ]
 
 
 def _family_class(family: str):

@@ -39,6 +39,7 @@ def load_torch_model(model: ModelSpec, hparams: dict | None = None):
     from vfi.models.card import ModelCard
 
     if isinstance(model, (str, os.PathLike)):
+        _refuse_artifact(model)
         return vfi.models.load(model, **(hparams or {}))
     if not isinstance(getattr(model, "card", None), ModelCard):
         raise TypeError("a model object passed to a runner must carry a vfi.models.ModelCard in .card")
@@ -48,6 +49,31 @@ def load_torch_model(model: ModelSpec, hparams: dict | None = None):
             "hparams",
         )
     return model.eval()
+
+
+#: artifact kind -> the backends that run it (what to say to someone who gave it to a model backend)
+ARTIFACT_BACKENDS = {
+    "onnx": "auto, openvino or onnxruntime",
+    "tensorrt-engine": "auto or tensorrt",
+    "aoti-package": "auto or compiled",
+    "openvino-ir": "auto or openvino",
+}
+
+
+def _refuse_artifact(model) -> None:
+    """`InputError` for a built artifact handed to a backend that runs models (it would otherwise be
+    read as a checkpoint and refused as "not a readable .safetensors")."""
+    from vfi.core.errors import InputError
+    from vfi.runtime.backends.artifact import KIND_NAMES, artifact_kind
+
+    kind = artifact_kind(model)
+    if kind is not None:
+        raise InputError(
+            f"{model} is a built {KIND_NAMES[kind]}, not a model name or .safetensors checkpoint; run it with "
+            f"backend {ARTIFACT_BACKENDS[kind]}",
+            "model",
+            "backend",
+        )
 
 
 def model_fingerprint(module) -> str:

@@ -7,6 +7,9 @@ from typing import Optional
 
 import typer
 
+#: most timed (or warm-up) calls per row
+MAX_RUNS = 100_000
+
 
 def bench_command(
     models: str = typer.Option("rife-4.0", "--models", help="Comma-separated model names, or 'all' (every registered model)."),
@@ -46,17 +49,27 @@ def bench_command(
     from vfi.benchmarks.results_io import read_json, write_json
     from vfi.cli.console import console
     from vfi.cli.progress import progress_bar
+    from vfi.core import options as check
 
+    check.count(runs, "runs", maximum=MAX_RUNS)
+    check.integer(warmup, "warmup", 0, MAX_RUNS)
+    check.count(threads, "threads")
+    resolutions = parse_resolutions(resolution)
+    for height, width in resolutions:
+        check.frame_size(height, width, "resolution")
+    scales = parse_flow_scales(flow_scales)
+    for scale in scales:
+        check.flow_scale(scale, "flow_scales")
     config = BenchConfig(
         models=resolve_models(models),
         backends=parse_list(backends, "--backends"),
         precisions=parse_list(precision, "--precision"),
-        resolutions=parse_resolutions(resolution),
+        resolutions=resolutions,
         device=device,
         runs=runs,
         warmup=warmup,
         threads=threads,
-        flow_scales=parse_flow_scales(flow_scales),
+        flow_scales=scales,
     )
     baseline = read_json(compare, "vfi-bench") if compare is not None else None  # fail before measuring
     with progress_bar("bench", "calls", enabled=False if quiet else None) as progress:

@@ -20,6 +20,8 @@ PARAMETER_FLAGS = {
     "max": "--max",
     "validate": "--validate",
 }
+#: the largest TensorRT workspace limit accepted (MiB; 1 TiB)
+MAX_WORKSPACE_MB = 1 << 20
 
 
 def build_command(
@@ -81,16 +83,28 @@ def build_command(
     --target openvino: an OpenVINO IR (.xml + .bin), reduced precisions with fp32 coordinate
     islands, checked against torch on rendered frames; run by the `openvino` backend.
     """
+    from vfi.core import options as check
     from vfi.core.errors import InputError
+    from vfi.export.shapes import parse_size
 
+    check.batch(batch, "batch")
+    check.integer(workspace, "workspace_mb", 1, MAX_WORKSPACE_MB)
+    check.integer(opt_level, "optimization_level", 0, 5)
+    for name, text in (("min", min_shape), ("opt", opt_shape), ("max", max_shape)):
+        if text:  # refused here, before TensorRT plans memory for it
+            given = parse_size(text, name)
+            check.frame_size(given.height, given.width, name, given.batch)
     if target is None:
-        target = SUFFIX_TARGETS.get(output.suffix)
+        target = SUFFIX_TARGETS.get(output.suffix.lower())
         if target is None:
             raise InputError(f"cannot tell the target from {output.name}; name it .engine/.plan, .pt2 or .xml, or give --target")
     if target not in TARGETS:
         raise InputError(f"--target {target!r}: choose one of {', '.join(TARGETS)}")
+    from vfi.core.atomic import check_writable
+
+    check_writable(output)  # before the build's minutes of work
     if target == "tensorrt":
-        if output.suffix not in (".engine", ".plan"):
+        if output.suffix.lower() not in (".engine", ".plan"):
             raise InputError(f"--output {output} must end in .engine or .plan for --target tensorrt")
         from vfi.export.tensorrt_builder import BuildOptions, build_engine
 
@@ -108,14 +122,14 @@ def build_command(
         )
         path, side = build_engine(Path(source), output, options)
     else:
-        if Path(source).suffix in (".onnx", ".engine", ".plan", ".xml", ".pt2"):
+        if Path(source).suffix.lower() in (".onnx", ".engine", ".plan", ".xml", ".pt2"):
             raise InputError(
                 f"--target {target} builds from the torch model, not from {Path(source).suffix}; "
                 "give the model name or .safetensors checkpoint"
             )
-        from vfi.export.shapes import parse_size
-
         size = parse_size(shape, "shape") if shape else None
+        if size is not None:
+            check.frame_size(size.height, size.width, "shape")
     if target == "openvino":
         from vfi.export.openvino_builder import OpenVINOOptions, build_openvino
 

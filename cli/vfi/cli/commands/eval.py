@@ -37,6 +37,11 @@ def eval_command(
         None, "--split", help="Split of datasets that have several (snu-film: easy, medium, hard, extreme)."
     ),
     limit: Optional[int] = typer.Option(None, "--limit", help="Evaluate only the first N samples."),
+    max_image_pixels: Optional[int] = typer.Option(
+        None,
+        "--max-image-pixels",
+        help="Largest image (width x height) read from a frame folder (default 2**28; larger is refused unread).",
+    ),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the figures, per-sample rows and protocol here."),
     no_lpips: bool = typer.Option(False, "--no-lpips", help="Skip LPIPS even when the lpips package and weights are present."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or per-sample lines."),
@@ -47,7 +52,15 @@ def eval_command(
     from vfi.benchmarks.results_io import write_json
     from vfi.cli.console import console
     from vfi.cli.progress import progress_bar
+    from vfi.core import options as check
 
+    check.count(threads, "threads")
+    check.count(limit, "limit")
+    check.flow_scale(flow_scale, "flow_scale")
+    if max_image_pixels is not None:
+        from vfi.core.frames import set_max_image_pixels
+
+        set_max_image_pixels(check.count(max_image_pixels, "max_image_pixels"))
     with progress_bar(f"eval {dataset}", "samples", enabled=False if quiet else None) as progress:
         result = run_eval(
             dataset, root, model, backend, device, precision, threads, split, limit, not no_lpips, progress, flow_scale

@@ -14,6 +14,8 @@ from vfi.export.onnx_artifact import DEFAULT_FLAVOUR
 ARTIFACT_SUFFIXES = (".onnx", ".engine", ".plan")
 #: library parameters whose flag is not their own name
 PARAMETER_FLAGS = {"max_batch_size": "--max-batch"}
+#: most Triton instances a repository may ask for
+MAX_INSTANCES = 64
 
 
 def export_command(
@@ -64,9 +66,21 @@ def export_command(
     With --serving DIR, also write a Triton model repository; MODEL may then be an exported .onnx
     or a built .engine (with its sidecar) and -o is not needed.
     """
+    from vfi.core import options as check
     from vfi.core.errors import InputError
 
-    artifact = Path(model) if Path(model).suffix in ARTIFACT_SUFFIXES else None
+    check.batch(batch, "batch")
+    check.batch(max_batch, "max_batch")
+    check.count(instances, "instances", maximum=MAX_INSTANCES)
+    check.integer(opset, "opset", 1)
+    kind = _artifact_kind(model)
+    if kind is not None and Path(model).suffix.lower() not in ARTIFACT_SUFFIXES:
+        raise InputError(
+            f"{model} is a built {kind}, not something to export or serve from; give a model name or "
+            ".safetensors checkpoint (or an exported .onnx / built .engine with --serving)",
+            "model",
+        )
+    artifact = Path(model) if Path(model).suffix.lower() in ARTIFACT_SUFFIXES else None
     if artifact is not None:
         if serving is None:
             raise InputError(
@@ -82,9 +96,14 @@ def export_command(
         raise InputError("give --output/-o OUT.onnx")
     if output.suffix != ".onnx":
         raise InputError(f"--output {output} must end in .onnx")
+    from vfi.core.atomic import check_writable
+
+    check_writable(output)  # before the export's minutes of work
     from vfi.export.shapes import parse_size
 
     size = parse_size(shape, "shape") if shape else None
+    if size is not None:
+        check.frame_size(size.height, size.width, "shape")
     from vfi.export.onnx_artifact import ExportOptions, export_onnx
 
     options = ExportOptions(
@@ -118,3 +137,9 @@ def _serve(artifact: Path, repo: Path, name: Optional[str], max_batch: int, inst
     from vfi.export.serving import write_repository
 
     return write_repository(artifact, repo, name=name, max_batch_size=max_batch, instances=instances)
+
+
+def _artifact_kind(model: str) -> str | None:
+    from vfi.runtime.backends.artifact import artifact_kind
+
+    return artifact_kind(model)

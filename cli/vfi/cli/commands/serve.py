@@ -35,7 +35,13 @@ Triton client (tritonclient, perf_analyzer).
 """
 
 #: library parameter -> flag, where they differ
-PARAMETER_FLAGS = {"name": "--name"}
+PARAMETER_FLAGS = {"name": "--name", "exit_timeout_s": "--exit-timeout"}
+#: limits of the numeric options (`vfi.core.options` checks them before anything loads)
+MAX_QUEUE_DELAY_US = 10_000_000
+MAX_INSTANCES = 64
+MAX_EXIT_TIMEOUT_S = 3600
+#: largest --max-side (pixels): 16K frames; a request's own size is checked against --max-side
+MAX_SERVE_SIDE = 16384
 
 
 def serve_command(
@@ -66,6 +72,16 @@ def serve_command(
 ) -> None:
     from contextlib import ExitStack
 
+    from vfi.core import options as check
+
+    for flag_name, port in (("http_port", http_port), ("grpc_port", grpc_port), ("metrics_port", metrics_port)):
+        check.port(port, flag_name)
+    check.batch(max_batch, "max_batch")
+    check.integer(max_queue_delay_us, "max_queue_delay_us", 0, MAX_QUEUE_DELAY_US)
+    check.count(instances, "instances", maximum=MAX_INSTANCES)
+    check.integer(max_side, "max_side", MIN_SIDE, MAX_SERVE_SIDE)
+    check.count(threads, "threads")
+    check.integer(exit_timeout_s, "exit_timeout_s", 0, MAX_EXIT_TIMEOUT_S)
     from vfi.core.serving import served_name, uint8_name
     from vfi.runtime.backends import create_runner
     from vfi.serve.server import ServeOptions, TritonServer

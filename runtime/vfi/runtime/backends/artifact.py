@@ -34,8 +34,34 @@ SUFFIXES = {
 def artifact_kind(model) -> str | None:
     """The artifact kind a runner model names by its suffix, or None (a model name / checkpoint / module)."""
     if isinstance(model, (str, os.PathLike)):
-        return SUFFIXES.get(Path(model).suffix)
+        return SUFFIXES.get(Path(model).suffix.lower())
     return None
+
+
+#: what each kind of artifact is called in a message
+KIND_NAMES = {
+    "onnx": "ONNX graph",
+    "tensorrt-engine": "TensorRT engine",
+    "aoti-package": "AOTInductor package",
+    "openvino-ir": "OpenVINO IR",
+}
+
+
+def open_artifact_file(path, kind: str, opener):
+    """`opener()`, the library call that parses the artifact at `path` (an ONNX Runtime session,
+    OpenVINO's read_model, aoti_load_package, TensorRT's deserialize); any exception it raises for
+    a truncated or corrupt file becomes one `InputError` line naming the file and saying what to do.
+    The one place each backend opens its artifact goes through here."""
+    from vfi.core.messages import short_error
+
+    try:
+        return opener()
+    except Exception as exc:  # each library raises its own types (RuntimeError, Fail, InvalidProtobuf, ...)
+        name = Path(path).name
+        raise InputError(
+            f"{path}: not a readable {KIND_NAMES.get(kind, kind)} ({short_error(exc, limit=160)}); the file is truncated "
+            f"or damaged, export or build {name} again"
+        ) from None
 
 
 @dataclass
@@ -57,7 +83,10 @@ class Artifact:
     def card(self):
         from vfi.models.card import ModelCard
 
-        return ModelCard(**self.sidecar["model_card"])
+        try:
+            return ModelCard.from_dict(self.sidecar.get("model_card"))
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"{self.path}: its sidecar's model card is malformed: {exc}") from None
 
     def graph_spec(self):
         """The artifact's graph interface (from its model card)."""
@@ -89,7 +118,44 @@ def load_artifact(path, expected_kind: str) -> Artifact:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} does not exist")
-    return Artifact(path, read_sidecar(path, expected_kind))
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty (0 bytes); export or build it again")
+    artifact = Artifact(path, read_sidecar(path, expected_kind))
+    _check_sidecar(artifact)
+    return artifact
+
+
+def check_graph_inputs(path, names: set[str], spec) -> None:
+    """`InputError` when the graph read from `path` lacks inputs its sidecar's card implies (a graph
+    and sidecar of two different exports, or a damaged graph that parsed)."""
+    missing = [name for name in spec.input_names if name not in names]
+    if missing:
+        found = ", ".join(sorted(names)) or "none"
+        raise InputError(
+            f"{path}: the graph has no input {', '.join(missing)} (its inputs: {found}), which its sidecar's model card "
+            "implies; the graph and its sidecar do not belong together, export or build it again"
+        )
+
+
+def _check_sidecar(artifact: Artifact) -> None:
+    """`InputError` for a sidecar whose card, precision or input shapes a runner cannot use (a hand-edited
+    or damaged one), before anything reads them."""
+    side = artifact.sidecar
+    artifact.card()
+    if not isinstance(side.get("precision"), str):
+        raise InputError(f"{artifact.path}: its sidecar has no precision; export or build it again")
+    shape = (side.get("inputs") or {}).get("img0") if isinstance(side.get("inputs"), dict) else None
+    dims_ok = isinstance(shape, list) and len(shape) == 4
+    if dims_ok:
+        for dim in shape:
+            if isinstance(dim, bool) or not (isinstance(dim, str) or (isinstance(dim, int) and 1 <= dim <= 1 << 20)):
+                dims_ok = False
+    if not dims_ok:
+        raise InputError(f"{artifact.path}: its sidecar's img0 shape {shape!r} is not [N, 3, H, W]; export or build it again")
+    if artifact.kind == "tensorrt-engine":
+        profiles = side.get("profiles")
+        if not (isinstance(profiles, list) and profiles and isinstance(profiles[0], dict) and "img0" in profiles[0]):
+            raise InputError(f"{artifact.path}: its sidecar has no optimisation profile for img0; build the engine again")
 
 
 @dataclass

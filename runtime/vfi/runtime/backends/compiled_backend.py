@@ -15,6 +15,18 @@ from vfi.core.errors import BackendUnavailable, InputError
 from vfi.runtime.runner import Runner
 
 
+def _load_package(path):
+    """`aoti_load_package(path)`; a file that is not even a zip archive (truncated, or not a
+    package) is refused first, before torch logs its own warnings about it."""
+    import zipfile
+
+    import torch
+
+    if not zipfile.is_zipfile(path):
+        raise ValueError("not a zip archive, as every .pt2 package is")
+    return torch._inductor.aoti_load_package(str(path))
+
+
 class CompiledRunner(Runner):
     """Runs an AOTInductor package. The model must be a ``.pt2`` path with its sidecar."""
 
@@ -58,7 +70,9 @@ class CompiledRunner(Runner):
             )
         self._set_torch_threads()
         self._adopt_artifact(artifact)
-        self._package = torch._inductor.aoti_load_package(str(artifact.path))
+        from vfi.runtime.backends.artifact import open_artifact_file
+
+        self._package = open_artifact_file(artifact.path, "aoti-package", lambda: _load_package(artifact.path))
 
     def prepare(self, height: int, width: int) -> None:
         super().prepare(height, width)

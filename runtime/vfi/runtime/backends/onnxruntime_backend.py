@@ -96,7 +96,18 @@ class OnnxRuntimeRunner(Runner):
             providers = ["CPUExecutionProvider"]
             if self.device == "cuda":
                 providers.insert(0, "CUDAExecutionProvider")
-            self._sessions[key] = ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+            def open_session():
+                return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+            if self._artifact is not None:  # a user's file: a damaged one is one line, not a traceback
+                from vfi.runtime.backends.artifact import check_graph_inputs, open_artifact_file
+
+                session = open_artifact_file(path, "onnx", open_session)
+                check_graph_inputs(path, {i.name for i in session.get_inputs()}, self._spec)
+                self._sessions[key] = session
+            else:
+                self._sessions[key] = open_session()
             self.graph_paths[key] = path
         return self._sessions[key]
 

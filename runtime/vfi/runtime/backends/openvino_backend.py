@@ -135,7 +135,13 @@ class OpenVINORunner(Runner):
                 from vfi.runtime.backends.graph_cache import onnx_graph_for
 
                 path = onnx_graph_for(self._module, self._fingerprint, height, width)
-            model = self._core.read_model(str(path))
+            if self._artifact is not None:  # a user's file: a damaged one is one line, not a traceback
+                from vfi.runtime.backends.artifact import check_graph_inputs, open_artifact_file
+
+                model = open_artifact_file(path, self._kind, lambda: self._read_artifact(path))
+                check_graph_inputs(path, {name for port in model.inputs for name in port.get_names()}, self._spec)
+            else:
+                model = self._core.read_model(str(path))
             if self._kind == "openvino-ir":
                 properties = dict(self._artifact.sidecar.get("compile", {"INFERENCE_PRECISION_HINT": "f32"}))
             elif self._fixed_precision:
@@ -144,6 +150,17 @@ class OpenVINORunner(Runner):
                 properties = reduce_precision(model, self.precision, islands=self.islands)
             self._models[key] = (model, properties)
         return self._models[key]
+
+    def _read_artifact(self, path):
+        """OpenVINO's model of the artifact at `path`. An ``.onnx`` that OpenVINO's ONNX reader does not
+        recognise is refused before `read_model`, which would try its other frontends on it (the
+        TensorFlow one writes parse errors to the process's stderr)."""
+        if self._kind == "onnx":
+            from openvino.frontend import FrontEndManager
+
+            if not FrontEndManager().load_by_framework("onnx").supported(str(path)):
+                raise ValueError("OpenVINO's ONNX reader does not recognise it as an ONNX model")
+        return self._core.read_model(str(path))
 
     def _compiled_for(self, height: int, width: int, batch: int):
         key = (height, width, batch)
@@ -158,7 +175,15 @@ class OpenVINORunner(Runner):
                 model.reshape({port.get_any_name(): shapes[port.get_any_name()] for port in model.inputs})
             properties = compile_properties(precision_properties, self.threads, self.streams, str(cache_dir() / "openvino"))
             self.compile_properties = properties
-            self._compiled[key] = self._core.compile_model(model, "CPU", properties)
+            if self._artifact is not None:
+                from vfi.runtime.backends.artifact import open_artifact_file
+
+                compiled = open_artifact_file(
+                    self._artifact.path, self._kind, lambda: self._core.compile_model(model, "CPU", properties)
+                )
+            else:
+                compiled = self._core.compile_model(model, "CPU", properties)
+            self._compiled[key] = compiled
         return self._compiled[key]
 
     def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:

@@ -26,6 +26,7 @@ import ctypes
 
 import numpy as np
 
+from vfi.core import options
 from vfi.core.errors import BackendUnavailable, InputError
 from vfi.core.messages import short_error
 from vfi.core.tensorrt import import_runtime
@@ -128,8 +129,7 @@ class TensorRTRunner(Runner):
             )
         if device != "cuda":
             raise InputError("the tensorrt backend runs on device cuda only", "device")
-        if int(slots) < 1:
-            raise InputError(f"slots must be >= 1, got {slots}", "slots")
+        options.count(slots, "slots")
         self.cuda_graphs = cuda_graphs
         self.slot_count = int(slots)
         self._engine = self._runtime = None
@@ -178,7 +178,11 @@ class TensorRTRunner(Runner):
         self._runtime = trt.Runtime(logger)
         if builder.get("version_compatible") and not builder.get("exclude_lean_runtime"):
             self._runtime.engine_host_code_allowed = True  # the plan carries the lean runtime's host code
-        self._engine = self._runtime.deserialize_cuda_engine(artifact.path.read_bytes())
+        from vfi.runtime.backends.artifact import open_artifact_file
+
+        self._engine = open_artifact_file(
+            artifact.path, "tensorrt-engine", lambda: self._runtime.deserialize_cuda_engine(artifact.path.read_bytes())
+        )
         if self._engine is None:
             raise BackendUnavailable(
                 f"TensorRT {trt.__version__} ({library}) cannot load {artifact.path.name} (built with "

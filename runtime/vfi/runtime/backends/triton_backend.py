@@ -24,6 +24,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
+from vfi.core import options
 from vfi.core.errors import BackendUnavailable, InputError
 from vfi.core.frames import to_uint8
 from vfi.core.graph_spec import IMAGE_INPUTS, MAX_CONTEXT, OUTPUT_NAME, TIMESTEP_INPUT, context_input_names
@@ -89,10 +90,8 @@ class TritonRunner(Runner):
             raise InputError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}", "protocol")
         if wire not in WIRES:
             raise InputError(f"wire must be one of {', '.join(WIRES)}, got {wire!r}", "wire")
-        if inflight < 1:
-            raise InputError(f"inflight must be >= 1, got {inflight}", "inflight")
-        if not timeout_s > 0:
-            raise InputError(f"timeout_s must be > 0, got {timeout_s}", "timeout_s")
+        options.count(inflight, "inflight")
+        options.positive(timeout_s, "timeout_s")
         if url.startswith(("http://", "https://", "grpc://")):
             url = url.split("://", 1)[1]
         self.url, self.protocol, self.inflight, self.wire, self.timeout_s = url, protocol, int(inflight), wire, float(timeout_s)
