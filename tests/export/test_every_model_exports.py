@@ -22,10 +22,10 @@ NARROW = {
     "cain": {"shuffle_scale": 4, "groups": 1, "blocks": 2},
     "cspa": {"width": 16, "extract_blocks": 1, "reconstruct_blocks": 1, "deformable_groups": 2, "upsample_width": 8},
     "ugsp": {"widths": [8, 12, 16, 20], "decoder_depth": 2, "finest_depth": 2, "uen_width": 8, "uen_depth": 1},
-    # Two refinement steps: every step is the same subgraph, and the graph's size grows with them.
+    # One refinement step: every step is the same subgraph, and the graph's size grows with them.
     "dbvfi": {
-        "steps": 2,
-        "alphas": (1.0, 1.0),
+        "steps": 1,
+        "alphas": (1.0,),
         "width": 8,
         "unet_widths": (8, 16, 32),
         "state_channels": 8,
@@ -37,6 +37,8 @@ NARROW = {
     },
 }
 CUSTOM_NODES = {"VfiBackwardWarp", "VfiDeformConv2d", "VfiSparseConv2d", "VfiForwardSplat"}
+#: custom nodes a family's tensorrt-flavour graph must hold (its ops did not fall back to standard ones)
+EXPECTED_NODES = {"dbvfi": {"VfiBackwardWarp", "VfiForwardSplat"}}
 
 
 def _distinct_graphs(names: list[str]) -> list[str]:
@@ -75,6 +77,7 @@ def test_registered_model_exports_and_validates(name, flavour, tmp_path):
         assert not custom
     else:
         assert custom <= CUSTOM_NODES
+        assert EXPECTED_NODES.get(family, set()) <= custom
 
 
 @pytest.mark.slow

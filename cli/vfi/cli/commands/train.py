@@ -167,7 +167,7 @@ def check_config(cfg) -> None:
     options.positive(cfg.lr, "lr")
     options.non_negative(cfg.lr_min, "lr_min")
     options.non_negative(cfg.weight_decay, "weight_decay")
-    options.positive(cfg.grad_clip, "grad_clip")
+    options.non_negative(cfg.grad_clip, "grad_clip")  # 0 (or None): no clipping
     options.in_range(cfg.ema_decay, "ema_decay", 0.0, 1.0, high_open=True)
     for beta in cfg.betas:
         options.in_range(beta, "betas", 0.0, 1.0, high_open=True)
