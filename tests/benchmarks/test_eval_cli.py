@@ -6,6 +6,7 @@ import json
 
 import pytest
 from dataset_layouts import write_middlebury
+from narrow_models import NARROW_DBVFI
 
 from vfi.cli.app import main
 
@@ -94,11 +95,7 @@ def test_eval_of_a_context_model_on_windows_and_refusal_on_triplets(tmp_path, ca
     from vfi.core.synthetic_scene import make_scene
 
     torch.manual_seed(0)
-    narrow_raft = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2}
-    model = vfi.models.create(
-        "dbvfi", steps=1, alphas=[1.0], width=8, unet_widths=(8, 16, 32), state_channels=8, style_width=16,
-        style_input=8, mapping_layers=2, raft_iters=1, flow_hparams=narrow_raft,
-    )  # fmt: skip
+    model = vfi.models.create("dbvfi", **{**NARROW_DBVFI, "steps": 1, "alphas": [1.0]})
     checkpoint = vfi.models.save(model, tmp_path / "dbvfi.safetensors")
     write_png_folder(make_scene(64, 80, seed=2).render_clip(range(7)), tmp_path / "clip")
     seen = []

@@ -21,25 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runs import run_cli
 
-from vfi.cli.app import main
 from vfi.core.frames import write_png
 
 SIZE = 32  # the smallest frame side interpolation takes
 
 
 # -- running the CLI ---------------------------------------------------------------------------
-
-
-def run_cli(args, capsys) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `vfi ARGS` run in-process."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_refused(args, capsys, output: Path | None = None, pattern: str | None = None) -> str:

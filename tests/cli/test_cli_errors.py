@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_interpolate_cli import assert_one_line_error, run_cli
+from cli_runs import assert_one_line_error, run_cli
 
 from vfi.core.atomic import PARTIAL_MARK, AtomicOutput
 

@@ -7,32 +7,14 @@ import sys
 
 import numpy as np
 import pytest
+from cli_runs import assert_one_line_error, run_cli
+from narrow_models import NARROW_DBVFI
 from PIL import Image
 
-from vfi.cli.app import main
 from vfi.core.frames import write_png_folder
 from vfi.core.metrics import psnr
 from vfi.core.synthetic_scene import drop_frame_example, make_scene
 from vfi.runtime.video_io import write_video
-
-
-def run_cli(args, capsys):
-    """(exit code, stdout, stderr) of `vfi ARGS` run in-process."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, pattern):
-    assert code != 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("vfi: error:") and pattern in lines[0], lines[0]
-    assert "Traceback" not in err
 
 
 @pytest.fixture(scope="module")
@@ -228,11 +210,7 @@ def dbvfi_checkpoint(tmp_path_factory):
     import vfi.models
 
     torch.manual_seed(0)
-    narrow_raft = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2}
-    model = vfi.models.create(
-        "dbvfi", steps=2, alphas=[1.0, 1.0], width=8, unet_widths=(8, 16, 32), state_channels=8, style_width=16,
-        style_input=8, mapping_layers=2, raft_iters=1, flow_hparams=narrow_raft,
-    )  # fmt: skip
+    model = vfi.models.create("dbvfi", **{**NARROW_DBVFI, "steps": 2, "alphas": [1.0, 1.0]})
     return vfi.models.save(model, tmp_path_factory.mktemp("dbvfi") / "dbvfi-narrow.safetensors")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import onnx
 import pytest
+from narrow_models import NARROW_DBVFI, NARROW_RAFT
 
 import vfi.models as vm
 from vfi.export.onnx_artifact import ExportOptions, export_onnx
@@ -23,18 +24,7 @@ NARROW = {
     "cspa": {"width": 16, "extract_blocks": 1, "reconstruct_blocks": 1, "deformable_groups": 2, "upsample_width": 8},
     "ugsp": {"widths": [8, 12, 16, 20], "decoder_depth": 2, "finest_depth": 2, "uen_width": 8, "uen_depth": 1},
     # One refinement step: every step is the same subgraph, and the graph's size grows with them.
-    "dbvfi": {
-        "steps": 1,
-        "alphas": (1.0,),
-        "width": 8,
-        "unet_widths": (8, 16, 32),
-        "state_channels": 8,
-        "style_width": 16,
-        "style_input": 8,
-        "mapping_layers": 2,
-        "raft_iters": 1,
-        "flow_hparams": {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2},
-    },
+    "dbvfi": {**NARROW_DBVFI, "steps": 1, "alphas": (1.0,)},
 }
 CUSTOM_NODES = {"VfiBackwardWarp", "VfiDeformConv2d", "VfiSparseConv2d", "VfiForwardSplat"}
 #: custom nodes a family's tensorrt-flavour graph must hold (its ops did not fall back to standard ones)
@@ -87,7 +77,7 @@ def test_flow_estimators_export_and_validate(flavour, tmp_path):
     against torch on rendered frames, like the interpolators above."""
     from vfi.models.flow_estimators import FLOW_ESTIMATORS, create_flow_estimator
 
-    narrow = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "iters": 2}
+    narrow = {**NARROW_RAFT, "iters": 2}
     for name in FLOW_ESTIMATORS:
         model = create_flow_estimator(name, **narrow).eval()
         result = export_onnx(model, tmp_path / f"{name}.onnx", ExportOptions(flavour=flavour, shape=(64, 96)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from narrow_models import NARROW_DBVFI
 from torch import nn
 
 import vfi.models as vm
@@ -18,17 +19,7 @@ from vfi.models import dbvfi
 from vfi.models.catalogue.dbvfi import PARAMS
 
 SIZE = 64
-NARROW_RAFT = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2, "radius": 2}
-NARROW = {
-    "width": 8,
-    "unet_widths": (8, 16, 32),
-    "state_channels": 8,
-    "style_width": 16,
-    "style_input": 8,
-    "mapping_layers": 2,
-    "raft_iters": 1,
-    "flow_hparams": NARROW_RAFT,
-}
+NARROW = NARROW_DBVFI
 NARROW_STEPS = 2
 
 #: Parameters of one refinement subnet of the reference code (Oceanlib/DBVI, DBVI_2x and DBVI_8x,

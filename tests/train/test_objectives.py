@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+from narrow_models import NARROW_DBVFI, NARROW_RAFT
 from torch.utils.data import default_collate
 
 import vfi.models as vm
@@ -25,19 +26,7 @@ def tiny_teacher():
 
 
 #: DBVFI at narrow widths (a full one takes ~20 s per training step on 2 cores), with a narrow RAFT.
-NARROW_RAFT = {"encoder_widths": (8, 12, 16), "feature_dim": 16, "hidden_dim": 8, "context_dim": 8, "levels": 2, "radius": 2}
-NARROW_TRAINING = {
-    "dbvfi": {
-        "width": 8,
-        "unet_widths": (8, 16, 32),
-        "state_channels": 8,
-        "style_width": 16,
-        "style_input": 8,
-        "mapping_layers": 2,
-        "raft_iters": 1,
-        "flow_hparams": NARROW_RAFT,
-    }
-}
+NARROW_TRAINING = {"dbvfi": NARROW_DBVFI}
 
 
 @pytest.fixture(scope="module")

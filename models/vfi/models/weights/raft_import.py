@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from vfi.core.errors import CheckpointError, WeightsMissing
+from vfi.models.weights.key_rules import KeyRules, rename_key
 
 WRAPPER_PREFIX = "module."
 #: Default name of the converted checkpoint in the weights cache (the flow estimator's `pretrained`).
@@ -39,7 +40,7 @@ _FLOW_HEAD = {"conv1": "0", "conv2": "2"}
 
 # Reference key (after `module.`) -> ours. `(\w+)` at the end is the tensor name (weight, bias,
 # running_mean, running_var, num_batches_tracked).
-_KEY_RULES: list[tuple[re.Pattern, object]] = [
+_KEY_RULES: KeyRules = [
     (re.compile(r"(fnet|cnet)\.conv1\.(\w+)"), lambda m: f"{_ENCODERS[m[1]]}.stem.{m[2]}"),
     (re.compile(r"(fnet|cnet)\.norm1\.(\w+)"), lambda m: f"{_ENCODERS[m[1]]}.stem_norm.{m[2]}"),
     (re.compile(r"(fnet|cnet)\.conv2\.(\w+)"), lambda m: f"{_ENCODERS[m[1]]}.project.{m[2]}"),
@@ -68,11 +69,7 @@ _DUPLICATE = re.compile(r"(cnet|fnet)\.layer([123])\.(\d+)\.norm3\.(\w+)")
 
 def convert_key(reference_key: str) -> str:
     """Our parameter name for a reference key (without `module.`); `CheckpointError` if none matches."""
-    for pattern, replacement in _KEY_RULES:
-        match = pattern.fullmatch(reference_key)
-        if match:
-            return replacement(match) if callable(replacement) else match.expand(replacement)
-    raise CheckpointError(f"reference RAFT key {reference_key!r} has no counterpart in vfi's RAFT")
+    return rename_key(_KEY_RULES, reference_key, "RAFT")
 
 
 def convert_state_dict(state_dict: dict) -> dict:

