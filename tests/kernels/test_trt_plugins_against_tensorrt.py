@@ -56,6 +56,18 @@ def _splat_inputs():
     return torch.rand(1, 3, 16, 16), 3 * torch.randn(1, 2, 16, 16), torch.randn(1, 1, 16, 16)
 
 
+def _dsep_inputs():
+    k = 5
+    return (
+        torch.rand(1, 3, 16, 16),
+        torch.rand(1, k, 16, 16),
+        torch.rand(1, k, 16, 16),
+        2 * torch.randn(1, k * k, 16, 16),
+        2 * torch.randn(1, k * k, 16, 16),
+        torch.rand(1, k * k, 16, 16),
+    )
+
+
 def _call(public: str, **attributes):
     """The op's public function (what models call, and what the exporter lowers) with `attributes`."""
 
@@ -75,6 +87,7 @@ CALLS = {
     ),
     "sparse_conv2d": (_sparse_inputs, _call("vfi.kernels.sparse_conv2d:sparse_conv2d", padding=1)),
     "forward_splat": (_splat_inputs, _call("vfi.kernels.forward_splat:forward_splat", mode="soft")),
+    "dsep_conv": (_dsep_inputs, _call("vfi.kernels.dsep_conv:dsep_conv")),
 }
 #: ops whose node outputs fp32 at every precision: forward_splat's node adds into an fp32
 #: accumulator (numerators and summed weights) that standard ops normalise after it

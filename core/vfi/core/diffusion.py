@@ -167,3 +167,60 @@ def q_sample(x0, t_index, noise, schedule: DiffusionSchedule | None = None):
         a, b = x0.new_tensor(a), x0.new_tensor(b)
         return a * x0 + b * noise
     return (a * x0 + b * noise).astype(x0.dtype)
+
+
+def is_diffusion(card) -> bool:
+    """Whether the model a card (`vfi.models.card.ModelCard`, or its dict) describes samples by
+    diffusion, so that the sampler settings `SAMPLER_HPARAMS` (``--steps``) apply to it: its
+    hyper-parameters carry ``steps``."""
+    hparams = card.get("hparams") if isinstance(card, dict) else getattr(card, "hparams", None)
+    return isinstance(hparams, dict) and "steps" in hparams
+
+
+#: the tensor names a diffusion bundle's graphs agree on (besides the encoder's conditioning
+#: outputs, which the denoiser and decoder take by name): the denoiser maps ``x`` (the noisy
+#: latent) and ``timestep`` [N] to ``eps``; the decoder maps ``z`` (the sampled latent) to ``frame``
+LATENT_IN, TIMESTEP_IN, EPS_OUT, SAMPLE_IN, FRAME_OUT = "x", "timestep", "eps", "z", "frame"
+#: the roles of a diffusion bundle's graphs, in the order they run
+DIFFUSION_PARTS = ("encoder", "denoiser", "decoder")
+
+
+def sample_frame(
+    run_part: Callable[[str, dict], dict],
+    inputs: dict[str, list[str]],
+    img0: np.ndarray,
+    img1: np.ndarray,
+    schedule: DiffusionSchedule | None = None,
+    steps: int = 200,
+    eta: float = 1.0,
+    seed: int = 0,
+    on_step: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """A latent-diffusion model's frame from its three graphs, whoever runs them.
+
+    `run_part(role, feeds) -> {output name: array}` evaluates one graph ("encoder", "denoiser",
+    "decoder") on NumPy float32 feeds; `inputs` gives each role's input names. The encoder takes
+    ``img0``, ``img1`` and returns the conditioning (the latents ``z0``, ``z1`` and any feature
+    maps); the denoiser runs `steps` DDIM steps (`ddim_sample`) from the seeded noise with that
+    conditioning; the decoder turns the sampled latent ``z`` plus what it names of the frames and
+    the conditioning into ``frame``. Returns the frame, float32 [N, 3, H, W].
+    """
+    pool = {
+        "img0": img0,
+        "img1": img1,
+        **run_part("encoder", {name: _pick({"img0": img0, "img1": img1}, name, "encoder") for name in inputs["encoder"]}),
+    }
+    conditioning = {name: _pick(pool, name, "denoiser") for name in inputs["denoiser"] if name not in (LATENT_IN, TIMESTEP_IN)}
+    shape = tuple(pool["z0"].shape) if "z0" in pool else tuple(np.shape(next(iter(conditioning.values()))))
+
+    def eps_fn(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return run_part("denoiser", {LATENT_IN: x, TIMESTEP_IN: t, **conditioning})[EPS_OUT]
+
+    pool[SAMPLE_IN] = ddim_sample(eps_fn, shape, schedule, steps=steps, eta=eta, seed=seed, on_step=on_step)
+    return run_part("decoder", {name: _pick(pool, name, "decoder") for name in inputs["decoder"]})[FRAME_OUT]
+
+
+def _pick(pool: dict, name: str, role: str) -> np.ndarray:
+    if name not in pool:
+        raise ValueError(f"the {role} graph takes {name!r}, which neither the frames nor the encoder provide")
+    return np.ascontiguousarray(pool[name], dtype=np.float32)

@@ -110,6 +110,9 @@ class GraphSpec:
         default_opset: default-domain ONNX opset of the family's exports.
         tolerances: precision -> `Tolerance` of the output against torch float32.
         context: frames on each side of the interval the model sees (from the card; 1 = a pair).
+        parts: the roles of the graphs a model made of several graphs exports as a bundle, in the
+            order they run (a diffusion model: encoder, denoiser, decoder); empty for one graph.
+            The interface above is then the whole bundle's, as the runtime presents it.
         task: one of `TASKS` (from the card): "interpolate" (output ``frame``) or "flow" (output
             ``flow``, a flow estimator; no timestep, no context).
     """
@@ -120,6 +123,7 @@ class GraphSpec:
     tolerances: dict[str, Tolerance] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
     context: int = 1
     task: str = "interpolate"
+    parts: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.timestep_mode not in TIMESTEP_MODES:

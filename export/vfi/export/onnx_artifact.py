@@ -144,6 +144,12 @@ def export_onnx(model, out, options: ExportOptions | None = None) -> ExportResul
     module = load_model(model)
     card = module.card
     spec = graph_spec(card)
+    if spec.parts:
+        raise InputError(
+            f"model {card.variant} is made of {len(spec.parts)} graphs ({', '.join(spec.parts)}) with a sampling loop "
+            f"between them; export it to a bundle folder, {out.with_suffix('.bundle').name}",
+            "output",
+        )
     opset, batch, height, width = check_options(options, spec)
 
     reference = graph_module(copy.deepcopy(module), "fp32")

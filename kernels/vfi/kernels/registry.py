@@ -64,6 +64,16 @@ OPS: dict[str, OpSpec] = {
         "VfiForwardSplat",
         {"float64": Tolerance(1e-12, 1e-12), "float32": Tolerance(2e-5, 2e-5), "float16": Tolerance(1e-3, 1e-3)},
     ),
+    # Tolerances vs the float64 reference on img in [0, 1]; outputs are sums of K*K weighted
+    # samples (up to ~3 with unnormalised weights in [0, 1], hence the rtol). float32: fp32
+    # positions (<= 1.2e-7 * W pixels) times the image gradient, plus K*K fp32 products and adds
+    # (measured <= 5e-7 on CPU, interpreter). float16: one fp16 rounding of the output and of v, h,
+    # mask (<= 4.9e-4 relative each); positions and sums stay fp32.
+    "dsep_conv": conventional_spec(
+        "dsep_conv",
+        "VfiDsepConv",
+        {"float64": Tolerance(1e-12, 1e-12), "float32": Tolerance(2e-5, 2e-5), "float16": Tolerance(1e-3, 1e-3)},
+    ),
     # Owned by the deform_conv2d / sparse_conv2d work; tolerances are theirs to tighten.
     "deform_conv2d": conventional_spec(
         "deform_conv2d",

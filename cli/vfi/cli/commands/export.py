@@ -93,12 +93,16 @@ def export_command(
         typer.echo(f"wrote Triton model {folder}")
         return
     if output is None:
-        raise InputError("give --output/-o OUT.onnx")
-    if output.suffix != ".onnx":
-        raise InputError(f"--output {output} must end in .onnx")
+        raise InputError("give --output/-o OUT.onnx (OUT.bundle for a model of several graphs)")
+    if output.suffix not in (".onnx", ".bundle"):
+        raise InputError(f"--output {output} must end in .onnx (or .bundle for a model of several graphs)")
+    if output.suffix == ".bundle" and serving is not None:
+        raise InputError(
+            "--serving takes one graph; a bundle's sampling loop runs in the vfi runtime (`vfi serve` of the bundle)"
+        )
     from vfi.core.atomic import check_writable
 
-    check_writable(output)  # before the export's minutes of work
+    check_writable(output, is_folder=output.suffix == ".bundle")  # before the export's minutes of work
     from vfi.export.shapes import parse_size
 
     size = parse_size(shape, "shape") if shape else None
@@ -121,6 +125,20 @@ def export_command(
             "--serving with an ONNX graph needs --flavour portable (ONNX Runtime cannot run vfi plugin "
             "nodes); for TensorRT serving, build an engine and run `vfi export ENGINE --serving DIR`"
         )
+    if output.suffix == ".bundle":
+        from vfi.export.bundle import export_bundle
+
+        bundle = export_bundle(model, output, options)
+        parity = bundle.manifest.get("parity", {})
+        line = f"wrote {bundle.path} ({', '.join(bundle.manifest['graphs'])} graphs and manifest.json)"
+        if parity.get("outputs"):
+            frame = parity["outputs"]["frame"]
+            line += (
+                f"; sampled-frame parity vs torch ({parity['runner']}, {parity['steps']} steps): "
+                f"max {frame['max_abs']:.2g}, mean {frame['mean_abs']:.2g}"
+            )
+        typer.echo(line)
+        return
     result = export_onnx(model, output, options)
     parity = result.sidecar.get("parity", {})
     line = f"wrote {result.path} and {result.sidecar_path.name}"

@@ -32,8 +32,15 @@ SUFFIXES = {
 
 
 def artifact_kind(model) -> str | None:
-    """The artifact kind a runner model names by its suffix, or None (a model name / checkpoint / module)."""
+    """The artifact kind a runner model names by its suffix, or None (a model name / checkpoint / module).
+
+    A bundle folder (``NAME.bundle``, `vfi.runtime.bundle`) is of the kind of its graphs, read from
+    its manifest (`InputError` when that is missing or damaged)."""
     if isinstance(model, (str, os.PathLike)):
+        from vfi.core.sidecar import BUNDLE_SUFFIX, read_manifest
+
+        if Path(model).suffix.lower() == BUNDLE_SUFFIX:
+            return read_manifest(model)["kind"]
         return SUFFIXES.get(Path(model).suffix.lower())
     return None
 

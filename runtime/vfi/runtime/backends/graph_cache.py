@@ -65,3 +65,45 @@ def export_graph(module, path: Path, height: int, width: int, precision: str = "
         output_names=spec.output_names,
         dynamic_shapes=torch_dynamic_shapes(spec, spatial=False),
     )
+
+
+def onnx_bundle_for(module, fingerprint: str, height: int, width: int, precision: str = "fp32") -> dict[str, Path]:
+    """Role -> path of each part's ONNX graph (a model made of several graphs, `GraphSpec.parts`)
+    at padded size `height` x `width`, batch 1; exports the parts that are absent.
+
+    The parts' example inputs come from running the torch parts (`vfi.core.diffusion` bundle
+    contract: the model provides ``bundle_parts()`` and ``bundle_io()``)."""
+    import copy
+
+    import torch
+
+    from vfi.core.atomic import AtomicOutput
+    from vfi.kernels.onnx_exporter import export_module
+    from vfi.models.graph_parts import float_boundary, part_inputs
+    from vfi.models.precision_islands import low_precision_convs
+    from vfi.models.registry import graph_spec
+
+    spec = graph_spec(module.card)
+    paths = {}
+    model = None
+    for role in spec.parts:
+        path = graph_path(f"{fingerprint}|{role}", height, width, spec.default_opset, precision)
+        paths[role] = path
+        if path.is_file():
+            continue
+        if model is None:
+            model = copy.deepcopy(module).float().cpu().eval()
+            low_precision_convs(model, getattr(torch, "float16" if precision == "fp16" else "float32"))
+            examples = part_inputs(model, height, width, batch=1)
+            io = model.bundle_io()
+        with AtomicOutput(path) as out:
+            export_module(
+                float_boundary(model.bundle_parts()[role]),
+                examples[role],
+                out.temp,
+                flavour=FLAVOUR,
+                opset=spec.default_opset,
+                input_names=list(io[role][0]),
+                output_names=list(io[role][1]),
+            )
+    return paths

@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 
 from vfi.core.errors import BackendUnavailable, InputError
+from vfi.runtime.bundle import BundleSupport
 from vfi.runtime.runner import Runner
 
 
-class OnnxRuntimeRunner(Runner):
+class OnnxRuntimeRunner(BundleSupport, Runner):
     """Runs the model's ONNX export with onnxruntime.
 
     Providers: CPUExecutionProvider for ``device="cpu"``; CUDAExecutionProvider (then CPU for any
@@ -58,6 +59,8 @@ class OnnxRuntimeRunner(Runner):
     def _load(self) -> None:
         from vfi.runtime.backends.artifact import load_artifact
 
+        if self._load_bundle("onnx"):
+            return
         if self._is_artifact:
             artifact = load_artifact(self.model, "onnx")
             if artifact.sidecar.get("flavour") != "portable":
@@ -75,11 +78,14 @@ class OnnxRuntimeRunner(Runner):
         super().prepare(height, width)
         if self._fitter is not None:
             self._fitter.check_size(height, width)
+        if self.runs_bundle:
+            if self._bundle is None:
+                self._handles_for(height, width)
+            return
         self.session_for(height, width)
 
     def session_for(self, height: int, width: int):
         """The ORT session for padded frames of `height` x `width` (exporting the graph if needed)."""
-        import onnxruntime as ort
 
         from vfi.runtime.backends.graph_cache import onnx_graph_for
 
@@ -89,16 +95,7 @@ class OnnxRuntimeRunner(Runner):
                 path = self._artifact.path
             else:
                 path = onnx_graph_for(self._module, self._fingerprint, height, width, self.precision)
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            if self.threads is not None:
-                options.intra_op_num_threads = self.threads
-            providers = ["CPUExecutionProvider"]
-            if self.device == "cuda":
-                providers.insert(0, "CUDAExecutionProvider")
-
-            def open_session():
-                return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+            open_session = self._session_opener(path)
 
             if self._artifact is not None:  # a user's file: a damaged one is one line, not a traceback
                 from vfi.runtime.backends.artifact import check_graph_inputs, open_artifact_file
@@ -111,7 +108,47 @@ class OnnxRuntimeRunner(Runner):
             self.graph_paths[key] = path
         return self._sessions[key]
 
+    def _session_opener(self, path):
+        """A function opening an ORT session on the graph at `path` with this runner's settings."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads is not None:
+            options.intra_op_num_threads = self.threads
+        providers = ["CPUExecutionProvider"]
+        if self.device == "cuda":
+            providers.insert(0, "CUDAExecutionProvider")
+        return lambda: ort.InferenceSession(str(path), sess_options=options, providers=providers)
+
+    # -- bundles (vfi.runtime.bundle) ------------------------------------------------------------
+
+    def _check_bundle(self, bundle) -> None:
+        if bundle.manifest.get("flavour") != "portable":
+            raise InputError(
+                f"{bundle.path.name} is a {bundle.manifest.get('flavour')}-flavour bundle with vfi plugin nodes that ONNX "
+                "Runtime cannot run; export the portable flavour, or build TensorRT engines from it"
+            )
+
+    def _open_part(self, role: str, path):
+        from vfi.runtime.backends.artifact import open_artifact_file
+
+        session = open_artifact_file(path, "onnx", self._session_opener(path))
+        return session, [o.name for o in session.get_outputs()]
+
+    def _run_part(self, handle, feeds: dict) -> dict:
+        session, outputs = handle
+        names = {i.name for i in session.get_inputs()}
+        return dict(zip(outputs, session.run(outputs, {k: v for k, v in feeds.items() if k in names})))
+
+    def _part_paths(self, height: int, width: int) -> dict:
+        from vfi.runtime.backends.graph_cache import onnx_bundle_for
+
+        return onnx_bundle_for(self._module, self._fingerprint, height, width, self.precision)
+
     def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
+        if self.runs_bundle:
+            return self._bundle_infer(img0, img1, t, context)
         session = self.session_for(*img0.shape[-2:])
         outputs = self._spec.output_names
 
@@ -125,5 +162,7 @@ class OnnxRuntimeRunner(Runner):
 
     def _close(self) -> None:
         self._sessions.clear()
+        self.__dict__.pop("_bundle_cache", None)
+        self._bundle_handles = {}
         self._module = None
         self._artifact = None

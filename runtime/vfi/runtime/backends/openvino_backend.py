@@ -26,10 +26,11 @@ from __future__ import annotations
 import numpy as np
 
 from vfi.core.errors import InputError
+from vfi.runtime.bundle import BundleSupport
 from vfi.runtime.runner import Runner
 
 
-class OpenVINORunner(Runner):
+class OpenVINORunner(BundleSupport, Runner):
     """Runs the model with OpenVINO on the CPU.
 
     Options:
@@ -99,6 +100,9 @@ class OpenVINORunner(Runner):
     def _load(self) -> None:
         from vfi.runtime.backends.artifact import load_artifact
 
+        if self._load_bundle("onnx"):
+            self.pairs_per_call = 1
+            return
         if self._kind is not None:
             artifact = load_artifact(self.model, self._kind)
             if self._kind == "onnx" and artifact.sidecar.get("flavour") != "portable":
@@ -116,12 +120,50 @@ class OpenVINORunner(Runner):
             return
         self._check_model_precision()
         self._adopt_model_for_export()
+        if self.runs_bundle:
+            self.pairs_per_call = 1  # each call is a sampling loop; requests overlap nothing
+
+    # -- bundles (vfi.runtime.bundle) ------------------------------------------------------------
+
+    def _check_bundle(self, bundle) -> None:
+        if bundle.manifest.get("flavour") != "portable":
+            raise InputError(f"{bundle.path.name} holds vfi plugin nodes that OpenVINO cannot run; export the portable flavour")
+
+    def _open_part(self, role: str, path):
+        from vfi.core.cache import cache_dir
+        from vfi.core.openvino import compile_properties, reduce_precision
+        from vfi.runtime.backends.artifact import open_artifact_file
+
+        model = open_artifact_file(path, "onnx", lambda: self._core.read_model(str(path)))
+        if self._bundle is not None and self._bundle.precision != "fp32":
+            precision_properties = {"INFERENCE_PRECISION_HINT": "f32"}  # the graph's own types
+        else:
+            precision_properties = reduce_precision(model, self.precision, islands=self.islands)
+        properties = compile_properties(precision_properties, self.threads, self.streams, str(cache_dir() / "openvino"))
+        self.compile_properties = properties
+        compiled = open_artifact_file(path, "onnx", lambda: self._core.compile_model(model, "CPU", properties))
+        return compiled, compiled.create_infer_request()
+
+    def _run_part(self, handle, feeds: dict) -> dict:
+        compiled, request = handle
+        names = {name for port in compiled.inputs for name in port.get_names()}
+        result = request.infer({k: v for k, v in feeds.items() if k in names})
+        return {port.get_any_name(): result[port].copy() for port in compiled.outputs}
+
+    def _part_paths(self, height: int, width: int) -> dict:
+        from vfi.runtime.backends.graph_cache import onnx_bundle_for
+
+        return onnx_bundle_for(self._module, self._fingerprint, height, width)
 
     def prepare(self, height: int, width: int) -> None:
         """Export (or find in the cache) and compile the graph for this padded size, batch 1."""
         super().prepare(height, width)
         if self._fitter is not None:
             self._fitter.check_size(height, width)
+        if self.runs_bundle:
+            if self._bundle is None:
+                self._handles_for(height, width)
+            return
         self._compiled_for(height, width, 1)
 
     def _model_for(self, height: int, width: int):
@@ -187,6 +229,8 @@ class OpenVINORunner(Runner):
         return self._compiled[key]
 
     def _infer(self, img0: np.ndarray, img1: np.ndarray, t: np.ndarray, context: tuple = ()) -> np.ndarray:
+        if self.runs_bundle:
+            return self._bundle_infer(img0, img1, t, context)
         spec = self._spec
 
         def run(a, b, tt, ctx):
@@ -226,4 +270,6 @@ class OpenVINORunner(Runner):
         self._queues.clear()
         self._compiled.clear()
         self._models.clear()
+        self.__dict__.pop("_bundle_cache", None)
+        self._bundle_handles = {}
         self._module = self._artifact = None
